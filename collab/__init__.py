@@ -1,0 +1,57 @@
+"""Collab: the Flask app factory."""
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+from collab import admin, api, auth, errors, health, pages
+from collab.db import close_connection, database, open_database
+from collab.schema import create_schema
+from collab.settings import Settings
+from collab.users import bootstrap_admin
+
+TEMPLATES = Path(__file__).resolve().parent.parent / 'templates'
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+
+def create_app(settings=None):
+    """Build the app for these settings: database bound, schema ready, queue configured."""
+    import tasks   # registers every task and the ledger on the Huey instance
+
+    settings = settings or Settings.from_env()
+    prepare(settings)
+    tasks.configure(settings)
+
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_NAME='collab_session',
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE='Lax',
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        JSON_SORT_KEYS=False,
+    )
+    app.before_request(_open_connection)
+    app.before_request(auth.load_user)
+    app.before_request(auth.check_csrf)
+    app.teardown_request(lambda exc: close_connection())
+    errors.init_app(app)
+    for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp]:
+        app.register_blueprint(blueprint)
+    return app
+
+
+def prepare(settings):
+    """Bind the database, create or migrate the schema, create the first admin if asked."""
+    logging.getLogger(__name__).debug('database: %s', settings.database_url)
+    open_database(settings.database_url)
+    create_schema()
+    with database.connection_context():
+        bootstrap_admin(settings)
+
+
+def _open_connection():
+    database.connect(reuse_if_open=True)

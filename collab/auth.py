@@ -1,0 +1,72 @@
+"""Who is asking: session cookie or bearer token; CSRF for cookie-authenticated writes."""
+import functools
+import hmac
+import secrets
+
+from flask import g, redirect, request, session, url_for
+
+from collab.errors import ApiError, wants_json
+from collab.models import User
+from collab.users import user_for_token
+
+SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
+
+
+def load_user():
+    """before_request: set g.user and how it was authenticated ('token', 'cookie' or None)."""
+    g.user, g.auth = None, None
+    header = request.headers.get('Authorization', '')
+    if header.startswith('Bearer '):
+        g.user = user_for_token(header[7:].strip())
+        if g.user is None:
+            raise ApiError(401, 'invalid or expired token')
+        g.auth = 'token'
+    elif 'user_id' in session:
+        g.user = User.get_or_none(User.id == session['user_id'])
+        g.auth = 'cookie' if g.user else None
+        if g.user is None:
+            session.clear()
+
+
+def csrf_token():
+    if 'csrf' not in session:
+        session['csrf'] = secrets.token_urlsafe(32)
+    return session['csrf']
+
+
+def check_csrf():
+    """before_request: a cookie-authenticated write must carry the session's CSRF token."""
+    if request.method in SAFE_METHODS or g.auth != 'cookie':
+        return
+    sent = request.headers.get('X-CSRF-Token') or request.form.get('csrf_token') or ''
+    expected = session.get('csrf', '')
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise ApiError(403, 'missing or wrong CSRF token (send X-CSRF-Token from GET /api/auth/csrf)')
+
+
+def login_session(user):
+    session.clear()
+    session['user_id'] = user.id
+    session.permanent = True
+    csrf_token()
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            if wants_json():
+                raise ApiError(401, 'authentication required')
+            return redirect(url_for('pages.login', next=request.full_path))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not g.user.is_admin:
+            raise ApiError(403, 'administrators only')
+        return view(*args, **kwargs)
+    return wrapped

@@ -1,0 +1,51 @@
+"""What run.py's commands do; run.py itself only parses the command line."""
+import logging
+
+from collab.errors import ApiError
+from collab.settings import SettingsError
+
+log = logging.getLogger('collab')
+
+
+def check_redis(settings):
+    """An unreachable REDIS_URL stops start-up with one clear line."""
+    if not settings.redis_url:
+        return
+    import redis
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        raise SettingsError('REDIS_URL', f'cannot reach Redis at {settings.redis_url} ({exc})') from None
+
+
+def run_server(settings, embedded_consumer):
+    from collab.server import serve
+    log.info('serving on http://%s:%s (%s queue%s)', settings.host, settings.port,
+             settings.queue_backend, ', embedded consumer' if embedded_consumer else '')
+    serve(settings, embedded_consumer)
+    return 0
+
+
+def run_worker(settings):
+    import tasks
+    from collab import prepare
+    from tasks.runner import ConsumerRunner
+    prepare(settings)
+    tasks.configure(settings)
+    ConsumerRunner(settings).run()
+    return 0
+
+
+def run_create_admin(settings, email, password):
+    from collab import prepare
+    from collab.db import database
+    from collab.users import create_or_promote_admin
+    prepare(settings)
+    try:
+        with database.connection_context():
+            user, created = create_or_promote_admin(email.strip().lower(), password)
+    except ApiError as exc:
+        print(f'error: {exc.message}')
+        return 2
+    print(f'{"created" if created else "promoted"} admin {user.email}')
+    return 0

@@ -1,0 +1,30 @@
+"""GET /healthz: is the database up, is the queue up, how many consumers are alive."""
+import logging
+
+from flask import Blueprint, jsonify
+
+from collab.db import database
+from collab.job_models import live_consumers
+from tasks.queue import huey
+
+log = logging.getLogger('collab.web')
+bp = Blueprint('health', __name__)
+
+
+@bp.get('/healthz')
+def healthz():
+    report, ok = {}, True
+    try:
+        database.execute_sql('SELECT 1')
+        report['db'] = 'ok'
+        report['consumers'] = live_consumers().count()
+    except Exception as exc:
+        log.warning('healthz: database down: %s', exc)
+        report['db'], report['consumers'], ok = 'down', 0, False
+    try:
+        huey.storage.queue_size()
+        report['queue'] = 'ok'
+    except Exception as exc:
+        log.warning('healthz: queue down: %s', exc)
+        report['queue'], ok = 'down', False
+    return jsonify(report), 200 if ok else 503

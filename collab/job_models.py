@@ -1,0 +1,129 @@
+"""The job ledger's tables: written by tasks/ledger.py, read by the admin.
+
+Huey keeps a queue, a schedule and results, not a history; these tables are
+that history, in the app database so they survive restarts on any backend.
+"""
+from datetime import timedelta
+
+from peewee import (SQL, AutoField, BlobField, CharField, DateTimeField, FloatField,
+                    IntegerField, TextField)
+
+from collab.fields import JSONText, iso, utcnow
+from collab.models import BaseModel
+
+QUEUED, SCHEDULED, RUNNING, RETRYING = 'queued', 'scheduled', 'running', 'retrying'
+SUCCEEDED, FAILED, REVOKED, EXPIRED, INTERRUPTED = (
+    'succeeded', 'failed', 'revoked', 'expired', 'interrupted')
+STATES = (QUEUED, SCHEDULED, RUNNING, RETRYING, SUCCEEDED, FAILED, REVOKED,
+          EXPIRED, INTERRUPTED)
+FINAL_STATES = (SUCCEEDED, FAILED, REVOKED, EXPIRED)
+
+HEARTBEAT_SECONDS = 5
+CONSUMER_DEAD_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 4)
+
+
+class Job(BaseModel):
+    """One row per Huey task id; retries keep the row, periodic runs get new ones."""
+    seq = AutoField()                      # insertion order: the pagination cursor
+    job_id = CharField(max_length=64, unique=True)
+    task = CharField(max_length=100, index=True)
+    args = JSONText(null=True)             # display copy, truncated: user data
+    message = BlobField(null=True)         # the signed message, to run it again
+    state = CharField(max_length=12)
+    # Database-side defaults too: the ledger writes with raw upserts.
+    attempts = IntegerField(default=0, constraints=[SQL('DEFAULT 0')])
+    max_attempts = IntegerField(default=1, constraints=[SQL('DEFAULT 1')])
+    enqueued_at = DateTimeField(default=utcnow)
+    scheduled_for = DateTimeField(null=True)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+    duration_ms = FloatField(null=True)
+    error = TextField(null=True)
+    parent_id = CharField(max_length=64, null=True, index=True)
+    pipeline_id = CharField(max_length=64, null=True, index=True)
+    group_id = CharField(max_length=64, null=True, index=True)
+    group_kind = CharField(max_length=10, null=True)    # 'group' or 'chord'
+    consumer = CharField(max_length=64, null=True)
+
+    class Meta:
+        indexes = (
+            (('state', 'seq'), False),
+            (('task', 'seq'), False),
+            (('enqueued_at',), False),
+            (('finished_at',), False),
+        )
+
+    def to_dict(self):
+        return {
+            'id': self.job_id, 'task': self.task, 'state': self.state,
+            'args': (self.args or {}).get('args', []),
+            'kwargs': (self.args or {}).get('kwargs', {}),
+            'attempts': self.attempts, 'max_attempts': self.max_attempts,
+            'enqueued_at': iso(self.enqueued_at), 'scheduled_for': iso(self.scheduled_for),
+            'started_at': iso(self.started_at), 'finished_at': iso(self.finished_at),
+            'duration_ms': self.duration_ms, 'error': self.error,
+            'parent_id': self.parent_id, 'pipeline_id': self.pipeline_id,
+            'group_id': self.group_id, 'group_kind': self.group_kind,
+            'consumer': self.consumer,
+        }
+
+
+class JobAttempt(BaseModel):
+    """One row per execution of a job, with its error and traceback."""
+    id = AutoField()
+    job_id = CharField(max_length=64, index=True)
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    outcome = CharField(max_length=12, null=True)
+    error = TextField(null=True)
+    traceback = TextField(null=True)
+    consumer = CharField(max_length=64, null=True)
+
+    def to_dict(self, n):
+        return {'n': n, 'started_at': iso(self.started_at), 'finished_at': iso(self.finished_at),
+                'outcome': self.outcome, 'error': self.error, 'traceback': self.traceback,
+                'consumer': self.consumer}
+
+
+class ConsumerProcess(BaseModel):
+    """A consumer process and its heartbeat: how /healthz counts live consumers."""
+    id = CharField(max_length=64, primary_key=True)
+    hostname = CharField(max_length=255)
+    pid = IntegerField()
+    workers = IntegerField()
+    backend = CharField(max_length=10)
+    started_at = DateTimeField(default=utcnow)
+    last_heartbeat = DateTimeField(default=utcnow, index=True)
+    stopped_at = DateTimeField(null=True)
+
+    def to_dict(self, alive):
+        return {'id': self.id, 'hostname': self.hostname, 'pid': self.pid,
+                'workers': self.workers, 'backend': self.backend,
+                'started_at': iso(self.started_at), 'last_heartbeat': iso(self.last_heartbeat),
+                'stopped_at': iso(self.stopped_at), 'alive': alive}
+
+
+def live_consumers():
+    """Consumer processes whose heartbeat is recent and that have not stopped."""
+    return ConsumerProcess.select().where(
+        (ConsumerProcess.last_heartbeat >= utcnow() - CONSUMER_DEAD_AFTER)
+        & ConsumerProcess.stopped_at.is_null())
+
+
+class DeadLetter(BaseModel):
+    """A queue message that was refused (bad signature, unreadable, unknown task)."""
+    id = AutoField()
+    received_at = DateTimeField(default=utcnow, index=True)
+    source = CharField(max_length=20)
+    error = TextField()
+    data = BlobField()
+    consumer = CharField(max_length=64, null=True)
+
+    def to_dict(self):
+        return {'id': self.id, 'received_at': iso(self.received_at), 'source': self.source,
+                'error': self.error, 'size': len(self.data or b''),
+                'preview': bytes(self.data[:200]).hex() if self.data else '',
+                'consumer': self.consumer}
+
+
+JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter]

@@ -1,0 +1,50 @@
+"""Schema creation and migrations.
+
+The first start creates every table. Later changes are numbered migration
+functions (playhouse.migrate operations) applied once each, in order, and
+recorded in SchemaVersion; a new column is a new function appended to
+MIGRATIONS, never an edit of an old one.
+"""
+import logging
+
+from peewee import IntegerField
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from collab.db import database, is_sqlite
+from collab.job_models import JOB_MODELS
+from collab.models import DOMAIN_MODELS, BaseModel
+
+log = logging.getLogger(__name__)
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+
+
+# Each entry: (version, function(migrator) -> list of playhouse.migrate operations).
+MIGRATIONS = []
+
+
+def create_schema():
+    """Create missing tables, then apply pending migrations. Safe to call on every start."""
+    with database.connection_context():
+        with database.atomic():
+            fresh = not SchemaVersion.table_exists()
+            database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS], safe=True)
+            if fresh:
+                # A fresh schema already has every column: mark migrations as done.
+                for version, _ in MIGRATIONS:
+                    SchemaVersion.create(version=version)
+        _apply_migrations()
+
+
+def _apply_migrations():
+    done = {row.version for row in SchemaVersion.select()}
+    migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
+    for version, operations in MIGRATIONS:
+        if version in done:
+            continue
+        log.info('applying schema migration %s', version)
+        with database.atomic():
+            migrate(*operations(migrator))
+            SchemaVersion.create(version=version)

@@ -1,0 +1,167 @@
+"""One Settings object, built from the environment (and `.env`), validated once.
+
+A bad value raises SettingsError naming the variable; `run.py` turns that into
+one line on stderr and a non-zero exit, never a traceback.
+"""
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+SECRET_KEY_FILE = 'secret_key'
+
+
+class SettingsError(Exception):
+    def __init__(self, variable, message):
+        super().__init__(f'{variable}: {message}')
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    redis_url: str | None = None
+    host: str = '127.0.0.1'
+    port: int = 5000
+    huey_workers: int = 4
+    web_threads: int = 32
+    shutdown_grace: float = 30.0
+    admin_email: str | None = None
+    admin_password: str | None = None
+    push_webhook_url: str | None = None
+    alert_webhook_url: str | None = None
+    metrics_token: str | None = None
+    versions_keep: int = 50
+    job_retention_days: int = 14
+    job_retention_rows: int = 1_000_000
+    failed_retention_days: int = 30
+
+    @property
+    def queue_backend(self):
+        return 'redis' if self.redis_url else 'sqlite'
+
+    @property
+    def queue_path(self):
+        return self.data_dir / 'queue.db'
+
+    @classmethod
+    def from_env(cls, environ=None, env_file='.env'):
+        """Read `.env` (if present) under the real environment, then validate."""
+        values = {}
+        if env_file and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, env):
+        get = _Reader(env)
+        data_dir = Path(get.text('DATA_DIR', './data')).expanduser().resolve()
+        _ensure_dir(data_dir)
+        return cls(
+            data_dir=data_dir,
+            database_url=get.database_url('DATABASE_URL', f'sqlite:///{data_dir / "collab.db"}'),
+            secret_key=get.text('SECRET_KEY') or _stored_secret_key(data_dir),
+            redis_url=get.url('REDIS_URL', schemes=('redis', 'rediss', 'unix')),
+            host=get.text('HOST', '127.0.0.1'),
+            port=get.integer('PORT', 5000, 1, 65535),
+            huey_workers=get.integer('HUEY_WORKERS', 4, 1, 256),
+            web_threads=get.integer('WEB_THREADS', 32, 1, 1024),
+            shutdown_grace=get.number('SHUTDOWN_GRACE', 30.0, 0, 3600),
+            admin_email=get.text('ADMIN_EMAIL'),
+            admin_password=get.text('ADMIN_PASSWORD'),
+            push_webhook_url=get.url('PUSH_WEBHOOK_URL', schemes=('http', 'https')),
+            alert_webhook_url=get.url('ALERT_WEBHOOK_URL', schemes=('http', 'https')),
+            metrics_token=get.text('METRICS_TOKEN'),
+            versions_keep=get.integer('VERSIONS_KEEP', 50, 1, 100_000),
+            job_retention_days=get.integer('JOB_RETENTION_DAYS', 14, 1, 3650),
+            job_retention_rows=get.integer('JOB_RETENTION_ROWS', 1_000_000, 1000, 10**9),
+            failed_retention_days=get.integer('FAILED_RETENTION_DAYS', 30, 1, 3650),
+        )
+
+
+class _Reader:
+    """Typed look-ups over a mapping; every failure names its variable."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def text(self, name, default=None):
+        value = self.env.get(name)
+        if value is None or not value.strip():
+            return default
+        return value.strip()
+
+    def integer(self, name, default, low, high):
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(name, f'must be a whole number, got {raw!r}') from None
+        if not low <= value <= high:
+            raise SettingsError(name, f'must be between {low} and {high}, got {value}')
+        return value
+
+    def number(self, name, default, low, high):
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(name, f'must be a number, got {raw!r}') from None
+        if not low <= value <= high:
+            raise SettingsError(name, f'must be between {low} and {high}, got {value}')
+        return value
+
+    def url(self, name, schemes):
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            parsed = urlparse(raw)
+            parsed.port  # raises ValueError for a non-numeric port
+        except ValueError as exc:
+            raise SettingsError(name, f'is not a valid URL ({exc})') from None
+        if parsed.scheme not in schemes:
+            raise SettingsError(name, f'must start with {" or ".join(s + "://" for s in schemes)}, got {raw!r}')
+        if parsed.scheme != 'unix' and not parsed.hostname:
+            raise SettingsError(name, f'has no host: {raw!r}')
+        return raw
+
+    def database_url(self, name, default):
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.startswith('sqlite:///'):
+            return raw
+        return self.url(name, schemes=('postgres', 'postgresql', 'postgresql+pool', 'postgres+pool'))
+
+
+def _ensure_dir(path):
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError('DATA_DIR', f'cannot create {path}: {exc.strerror}') from None
+
+
+def _stored_secret_key(data_dir):
+    """The key generated on first start, kept in DATA_DIR with mode 0600."""
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    except OSError as exc:
+        raise SettingsError('SECRET_KEY', f'cannot write {path}: {exc.strerror}') from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(key)
+    return key

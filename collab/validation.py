@@ -1,0 +1,63 @@
+"""Small, explicit input checks for JSON bodies and query strings."""
+import re
+
+from flask import request
+
+from collab.errors import ApiError
+
+MAX_JSON_BYTES = 256 * 1024
+EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
+
+
+def json_body():
+    """The request's JSON object, or a 4xx that says what is wrong."""
+    if request.content_length and request.content_length > MAX_JSON_BYTES:
+        raise ApiError(413, f'request body is larger than {MAX_JSON_BYTES} bytes')
+    data = request.get_json(silent=True, force=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, 'request body must be a JSON object')
+    return data
+
+
+def text(data, name, max_length, required=True, min_length=1):
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, f'{name} is required', name)
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f'{name} must be a string', name)
+    value = value.strip()
+    if len(value) < min_length:
+        raise ApiError(400, f'{name} must be at least {min_length} characters', name)
+    if len(value) > max_length:
+        raise ApiError(400, f'{name} must be at most {max_length} characters', name)
+    return value
+
+
+def email(data, name='email'):
+    value = text(data, name, 254).lower()
+    if not EMAIL_RE.match(value):
+        raise ApiError(400, f'{name} is not a valid email address', name)
+    return value
+
+
+def boolean(data, name):
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ApiError(400, f'{name} must be true or false', name)
+    return value
+
+
+def int_arg(name, default, low, high):
+    """An integer query-string argument within [low, high]."""
+    raw = request.args.get(name)
+    if raw is None or raw == '':
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f'{name} must be a whole number', name) from None
+    if not low <= value <= high:
+        raise ApiError(400, f'{name} must be between {low} and {high}', name)
+    return value

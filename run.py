@@ -1,0 +1,56 @@
+"""Collab's command line. Usage:
+
+  python run.py                      web server and embedded consumer (the main job)
+  python run.py web                  web server only
+  python run.py worker               Huey consumer only
+  python run.py create-admin EMAIL [--password-stdin]
+"""
+import argparse
+import getpass
+import logging
+import sys
+
+from collab.cli import check_redis, run_create_admin, run_server, run_worker
+from collab.settings import Settings, SettingsError
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog='run.py', description='Collab server')
+    commands = parser.add_subparsers(dest='command')
+    commands.add_parser('web', help='web server only (no consumer)')
+    commands.add_parser('worker', help='Huey consumer only')
+    admin = commands.add_parser('create-admin', help='create or promote an admin')
+    admin.add_argument('email')
+    admin.add_argument('--password-stdin', action='store_true',
+                       help='read the password from standard input')
+    return parser.parse_args(argv)
+
+
+def read_password(from_stdin):
+    if from_stdin:
+        return sys.stdin.readline().rstrip('\n')
+    password = getpass.getpass('Password: ')
+    if password != getpass.getpass('Repeat password: '):
+        raise SystemExit('error: the passwords do not match')
+    return password
+
+
+def main(argv=None):
+    args = parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    try:
+        settings = Settings.from_env()
+        if args.command in (None, 'web', 'worker'):
+            check_redis(settings)
+    except SettingsError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    if args.command == 'create-admin':
+        return run_create_admin(settings, args.email, read_password(args.password_stdin))
+    if args.command == 'worker':
+        return run_worker(settings)
+    return run_server(settings, embedded_consumer=args.command is None)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

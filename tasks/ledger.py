@@ -1,0 +1,341 @@
+"""The job ledger: every job's life, from storage to its end, fed by Huey's signals.
+
+Signal receivers run inside the task's thread, so they only build a small
+event and hand it to a writer thread; the writer applies events in batches,
+one transaction each. A ledger failure is logged and never reaches the task.
+
+Each event is an upsert that only moves a job forward: events written by
+different processes (the web process that enqueued, the consumer that ran it)
+may arrive in either order and still leave the true state.
+"""
+import json
+import logging
+import queue
+import threading
+import time
+import traceback
+from datetime import datetime, timezone
+
+from huey import signals as S
+
+from collab.db import database
+from collab.fields import utcnow
+from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
+                               REVOKED, RUNNING, SCHEDULED, SUCCEEDED, DeadLetter)
+from tasks.queue import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
+
+log = logging.getLogger('collab.ledger')
+
+ARGS_LIMIT = 2000
+ERROR_LIMIT = 2000
+TRACEBACK_LIMIT = 20_000
+BATCH_SIZE = 500
+
+IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
+            'parent_id', 'pipeline_id', 'group_id', 'group_kind')
+
+# Upserts. {p} is the driver's placeholder. On conflict, a job's state only
+# moves forward: e.g. a late 'stored' never turns a running job back to queued.
+SQL = {
+    'stored': """
+        INSERT INTO job ({identity}, state, scheduled_for)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p},
+                COALESCE((SELECT j.pipeline_id FROM job j WHERE j.job_id = {p}), {p}),
+                {p}, {p}, {p}, {p})
+        ON CONFLICT (job_id) DO UPDATE SET
+            message = excluded.message, scheduled_for = excluded.scheduled_for,
+            state = CASE WHEN job.state = 'scheduled' AND excluded.state = 'queued'
+                         THEN 'queued' ELSE job.state END""",
+    'scheduled': """
+        INSERT INTO job ({identity}, state, scheduled_for)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'scheduled', {p})
+        ON CONFLICT (job_id) DO UPDATE SET
+            message = excluded.message, scheduled_for = excluded.scheduled_for,
+            state = CASE WHEN job.state = 'retrying' THEN job.state ELSE 'scheduled' END""",
+    'executing': """
+        INSERT INTO job ({identity}, state, attempts, started_at, consumer)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'running', 1, {p}, {p})
+        ON CONFLICT (job_id) DO UPDATE SET
+            state = 'running', attempts = job.attempts + 1,
+            started_at = excluded.started_at, consumer = excluded.consumer,
+            finished_at = NULL, duration_ms = NULL""",
+    'attempt': """
+        INSERT INTO jobattempt (job_id, started_at, consumer) VALUES ({p}, {p}, {p})""",
+    'skipped': """
+        INSERT INTO job ({identity}, state, finished_at)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})
+        ON CONFLICT (job_id) DO UPDATE SET
+            state = excluded.state, finished_at = excluded.finished_at""",
+    'finished': """
+        UPDATE job SET state = {p}, finished_at = {p}, duration_ms = {p},
+                       error = COALESCE({p}, error)
+        WHERE job_id = {p}""",
+    'attempt_finished': """
+        UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
+        WHERE id = (SELECT MAX(a.id) FROM jobattempt a WHERE a.job_id = {p})
+          AND finished_at IS NULL""",
+}
+
+
+def _statements():
+    identity = ', '.join(IDENTITY)
+    return {name: sql.format(identity=identity, p=database.param)
+            for name, sql in SQL.items()}
+
+
+# ---------------------------------------------------------------- the writer
+
+class LedgerWriter:
+    """A daemon thread that writes queued events in batches, one transaction each."""
+
+    def __init__(self):
+        self._events = queue.SimpleQueue()
+        self._thread = None
+        self._lock = threading.Lock()
+        self._sql, self._sql_db = None, None
+
+    def put(self, event):
+        self._ensure_running()
+        self._events.put(event)
+
+    def flush(self, timeout=10.0):
+        """Block until every event put so far is written (or the timeout passes)."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._events.put(done)
+        return done.wait(timeout)
+
+    def _ensure_running(self):
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name='ledger-writer',
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self):
+        while True:
+            batch, waiters = self._next_batch()
+            if batch:
+                self._write(batch)
+            for waiter in waiters:
+                waiter.set()
+
+    def _next_batch(self):
+        batch, waiters = [], []
+        item = self._events.get()
+        while True:
+            if isinstance(item, threading.Event):
+                waiters.append(item)
+            else:
+                batch.append(item)
+            if len(batch) >= BATCH_SIZE:
+                break
+            try:
+                item = self._events.get_nowait()
+            except queue.Empty:
+                break
+        return batch, waiters
+
+    def _write(self, batch):
+        for attempt in (1, 2, 3):
+            try:
+                self._apply(batch)
+                return
+            except Exception:
+                _close_quietly()
+                if attempt == 3:
+                    log.exception('ledger: dropped %d events after 3 failed writes', len(batch))
+                else:
+                    time.sleep(0.2 * attempt)
+
+    def _apply(self, batch):
+        if self._sql_db is not database.obj:
+            self._sql, self._sql_db = _statements(), database.obj
+        database.connect(reuse_if_open=True)
+        with database.atomic():
+            for name, params in batch:
+                if name == 'dead_letter':
+                    DeadLetter.create(**params)
+                else:
+                    database.execute_sql(self._sql[name], params)
+
+
+def _close_quietly():
+    try:
+        database.close()
+    except Exception:
+        pass
+
+
+writer = LedgerWriter()
+
+
+def flush(timeout=10.0):
+    return writer.flush(timeout)
+
+
+# ---------------------------------------------------------------- events
+
+def _display_args(task):
+    """A JSON-safe, truncated copy of the arguments for people to read."""
+    def safe(value):
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            return value
+        if isinstance(value, (list, tuple)):
+            return [safe(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): safe(v) for k, v in value.items()}
+        return repr(value)
+    data = {'args': safe(task.args)}
+    if task.kwargs:
+        data['kwargs'] = safe(task.kwargs)
+    if len(json.dumps(data)) > ARGS_LIMIT:
+        data = {'args': [json.dumps(data)[:ARGS_LIMIT] + '…'], 'truncated': True}
+    return json.dumps(data, separators=(',', ':'))
+
+
+def _links(task):
+    """(parent_id, pipeline_parent, pipeline_id, group_id, group_kind) for a job being stored."""
+    current = huey.context.current
+    parent = current.id if current is not None and current.id != task.id else None
+    pipeline_parent = parent if current is not None and current.on_complete is task else None
+    pipeline_id = task.id if task.on_complete is not None else None
+    group_id, group_kind = None, None
+    chord_config = _chord_config(task)
+    if chord_config is not None:
+        group_id, group_kind = chord_config.cid, 'chord'
+    elif current is not None and _is_chord_callback(current, task):
+        group_id, group_kind = _chord_config(current).cid, 'chord'
+    elif huey.context.group_id:
+        group_id, group_kind = huey.context.group_id, 'group'
+    return parent, pipeline_parent, pipeline_id, group_id, group_kind
+
+
+def _chord_config(task):
+    while task is not None:
+        if task.chord_config is not None:
+            return task.chord_config
+        task = task.on_complete
+    return None
+
+
+def _is_chord_callback(current, task):
+    config = current.chord_config
+    return config is not None and config.callback is task
+
+
+def _identity(task, now):
+    message = getattr(task, 'signed_message', None)
+    return [task.id, task_name(task), _display_args(task), message,
+            (task.retries or 0) + 1, now]
+
+
+def _on_stored(signal, task):
+    now = utcnow()
+    parent, pipeline_parent, pipeline_id, group_id, group_kind = _links(task)
+    eta = _naive(task.eta)
+    state = SCHEDULED if eta is not None and eta > now else QUEUED
+    # pipeline_id: a later stage inherits its parent's pipeline (or the parent is the head).
+    writer.put(('stored', _identity(task, now) + [
+        parent, pipeline_parent, pipeline_parent or pipeline_id,
+        group_id, group_kind, state, eta]))
+
+
+def _no_links():
+    return [None, None, None, None]
+
+
+def _on_scheduled(signal, task):
+    now = utcnow()
+    writer.put(('scheduled', _identity(task, now) + _no_links() + [_naive(task.eta)]))
+
+
+def _on_executing(signal, task):
+    now = utcnow()
+    task.ledger_started = time.monotonic()
+    writer.put(('executing', _identity(task, now) + _no_links() + [now, consumer_id()]))
+    writer.put(('attempt', [task.id, now, consumer_id()]))
+
+
+def _on_complete(signal, task):
+    _finish(task, SUCCEEDED, 'succeeded')
+
+
+def _on_failure(signal, task, exc=None):
+    error, tb = _describe(signal, exc)
+    final = not task.retries
+    state = FAILED if final else RETRYING
+    if signal == S.SIGNAL_CANCELED and final:
+        state = REVOKED
+    _finish(task, state, signal if signal != S.SIGNAL_ERROR else 'error', error, tb)
+
+
+def _on_interrupted(signal, task):
+    _finish(task, INTERRUPTED, 'interrupted', 'interrupted: the consumer stopped mid-run')
+
+
+def _on_skipped(signal, task):
+    state = REVOKED if signal == S.SIGNAL_REVOKED else EXPIRED
+    writer.put(('skipped', _identity(task, utcnow()) + _no_links() + [state, utcnow()]))
+
+
+def _on_dead_letter(signal, task, data, error, source):
+    writer.put(('dead_letter', {'data': bytes(data or b''), 'error': error[:ERROR_LIMIT],
+                                'source': source, 'consumer': consumer_id()}))
+
+
+def _finish(task, state, outcome, error=None, tb=None):
+    now = utcnow()
+    started = getattr(task, 'ledger_started', None)
+    duration = round((time.monotonic() - started) * 1000, 3) if started else None
+    final = state in (SUCCEEDED, FAILED, REVOKED, INTERRUPTED)
+    writer.put(('finished', [state, now if final else None, duration, error, task.id]))
+    writer.put(('attempt_finished', [now, outcome, error, tb, task.id]))
+
+
+def _describe(signal, exc):
+    if exc is None:
+        return {S.SIGNAL_TIMEOUT: 'timed out', S.SIGNAL_LOCKED: 'lock was held',
+                S.SIGNAL_RATE_LIMITED: 'rate limited', S.SIGNAL_CANCELED: 'canceled'
+                }.get(signal, signal), None
+    error = f'{type(exc).__name__}: {exc}'[:ERROR_LIMIT]
+    tb = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return error, tb[-TRACEBACK_LIMIT:]
+
+
+def _naive(moment):
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+# The consumer process id (set by tasks.runner when a consumer starts here).
+_consumer = {'id': None}
+
+
+def consumer_id():
+    return _consumer['id']
+
+
+def set_consumer_id(value):
+    _consumer['id'] = value
+
+
+_RECEIVERS = {
+    _on_stored: (SIGNAL_STORED,),
+    _on_scheduled: (S.SIGNAL_SCHEDULED,),
+    _on_executing: (S.SIGNAL_EXECUTING,),
+    _on_complete: (S.SIGNAL_COMPLETE,),
+    _on_failure: (S.SIGNAL_ERROR, S.SIGNAL_TIMEOUT, S.SIGNAL_LOCKED,
+                  S.SIGNAL_RATE_LIMITED, S.SIGNAL_CANCELED),
+    _on_interrupted: (S.SIGNAL_INTERRUPTED,),
+    _on_skipped: (S.SIGNAL_REVOKED, S.SIGNAL_EXPIRED),
+    _on_dead_letter: (SIGNAL_DEAD_LETTER,),
+}
+for _receiver, _signals in _RECEIVERS.items():
+    huey.signal(*_signals)(_receiver)

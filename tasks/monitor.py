@@ -1,0 +1,58 @@
+"""Log lines for every task's start, end, retry and failure; an alert on a final failure.
+
+The alert is POSTed from one background thread, so a slow or failing webhook
+never holds up a worker; its failures are logged.
+"""
+import json
+import logging
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from huey import signals as S
+
+from tasks.queue import huey, task_name
+
+log = logging.getLogger('collab.tasks')
+ALERT_TIMEOUT = 5
+
+_alerts = ThreadPoolExecutor(max_workers=1, thread_name_prefix='alert')
+
+
+@huey.signal(S.SIGNAL_EXECUTING)
+def _log_start(signal, task):
+    log.info('started %s %s', task_name(task), task.id)
+
+
+@huey.signal(S.SIGNAL_COMPLETE)
+def _log_complete(signal, task):
+    log.info('completed %s %s', task_name(task), task.id)
+
+
+@huey.signal(S.SIGNAL_RETRYING)
+def _log_retry(signal, task):
+    log.warning('retrying %s %s in %ss (%d retries left)', task_name(task), task.id,
+                task.retry_delay, task.retries)
+
+
+@huey.signal(S.SIGNAL_ERROR, S.SIGNAL_TIMEOUT, S.SIGNAL_LOCKED)
+def _log_failure(signal, task, exc=None):
+    reason = f'{type(exc).__name__}: {exc}' if exc is not None else signal
+    if task.retries:
+        log.warning('attempt of %s %s failed: %s', task_name(task), task.id, reason)
+        return
+    log.error('%s %s failed for good: %s', task_name(task), task.id, reason)
+    url = huey.settings.alert_webhook_url if huey.settings else None
+    if url:
+        text = f':rotating_light: job {task_name(task)} ({task.id}) failed for good: {reason}'
+        _alerts.submit(post_alert, url, {'text': text[:3000]})
+
+
+def post_alert(url, payload):
+    """POST a Slack-compatible JSON message; log, never raise."""
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
+                                     headers={'Content-Type': 'application/json'})
+    try:
+        with urllib.request.urlopen(request, timeout=ALERT_TIMEOUT) as response:
+            response.read()
+    except Exception as exc:
+        log.error('alert webhook %s failed: %s', url, exc)

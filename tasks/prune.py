@@ -1,0 +1,26 @@
+"""Pruning of job records by age and count (SPEC §5 defaults: 14 days, 1,000,000 rows, failed 30 days)."""
+import logging
+from datetime import timedelta
+
+from peewee import fn
+
+from collab.fields import utcnow
+from collab.job_models import FAILED, DeadLetter, Job, JobAttempt
+
+log = logging.getLogger('collab.ledger')
+
+
+def prune_jobs(settings, now=None):
+    now = now or utcnow()
+    keep_until = now - timedelta(days=settings.job_retention_days)
+    keep_failed_until = now - timedelta(days=settings.failed_retention_days)
+    old = Job.delete().where(
+        ((Job.state != FAILED) & (Job.finished_at < keep_until))
+        | ((Job.state == FAILED) & (Job.finished_at < keep_failed_until))).execute()
+    newest = Job.select(fn.MAX(Job.seq)).scalar() or 0
+    excess = Job.delete().where(Job.seq <= newest - settings.job_retention_rows).execute()
+    JobAttempt.delete().where(JobAttempt.started_at < keep_failed_until).execute()
+    DeadLetter.delete().where(DeadLetter.received_at < keep_failed_until).execute()
+    if old or excess:
+        log.info('pruned %d old and %d excess job records', old, excess)
+    return old + excess

@@ -1,0 +1,196 @@
+"""The one Huey instance, its storage, serializer and default task policy.
+
+Tasks register on `huey` at import; `configure(settings)` binds it to real
+storage (SqliteHuey's file by default, Redis when REDIS_URL is set). This
+module never imports Flask.
+"""
+import logging
+import threading
+import uuid
+
+from huey import Huey, signals
+from huey.api import Task, group
+from huey.serializer import SignedSerializer
+from huey.storage import BaseStorage, RedisStorage, SqliteStorage
+
+from collab.db import close_connection
+
+log = logging.getLogger('collab.tasks')
+
+# The default policy (SPEC §3): 3 retries, backoff from 2 s doubling, capped.
+DEFAULT_RETRIES = 3
+DEFAULT_RETRY_DELAY = 2
+DEFAULT_RETRY_BACKOFF = 2
+MAX_RETRY_DELAY = 600
+
+# Signals of our own, emitted once a message is really in storage (Huey's
+# SIGNAL_ENQUEUED fires before the write, so it cannot tell a failed enqueue).
+SIGNAL_STORED = 'stored'
+SIGNAL_DEAD_LETTER = 'dead-letter'
+
+TASK_PREFIX = 'tasks.'
+
+
+class PoisonMessage(Exception):
+    """A message that must never run: bad signature, unreadable, or unknown task."""
+
+    def __init__(self, data, reason):
+        super().__init__(reason)
+        self.data = data
+
+
+class WakeSignal:
+    """Wakes an idle worker as soon as a task is enqueued in this process.
+
+    Stock workers poll an empty queue with a backoff that grows to seconds;
+    counting pending wake-ups (at most one per worker) means a wake-up sent
+    while a worker is between its empty read and its sleep is not lost.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._pending = 0
+        self.capacity = 1
+
+    def notify(self):
+        with self._cond:
+            if self._pending < self.capacity:
+                self._pending += 1
+                self._cond.notify()
+
+    def notify_all(self):
+        with self._cond:
+            self._pending = self.capacity
+            self._cond.notify_all()
+
+    def wait(self, timeout):
+        with self._cond:
+            if not self._pending:
+                self._cond.wait(timeout)
+            if self._pending:
+                self._pending -= 1
+
+
+class JobContext(threading.local):
+    """What the ledger needs to link a job: the task running in this thread, the group being enqueued."""
+    current = None
+    group_id = None
+
+
+class CollabHuey(Huey):
+    """Huey with the default policy, a truthful 'stored' signal, and poison-message handling."""
+
+    def __init__(self, name):
+        super().__init__(name, storage_class=BaseStorage, utc=True)
+        self.wakeup = WakeSignal()
+        self.context = JobContext()
+        self.settings = None
+
+    def task(self, retries=DEFAULT_RETRIES, retry_delay=DEFAULT_RETRY_DELAY,
+             retry_backoff=DEFAULT_RETRY_BACKOFF, **kwargs):
+        return super().task(retries=retries, retry_delay=retry_delay,
+                            retry_backoff=retry_backoff, **kwargs)
+
+    def periodic_task(self, validate_datetime, retries=DEFAULT_RETRIES,
+                      retry_delay=DEFAULT_RETRY_DELAY, retry_backoff=DEFAULT_RETRY_BACKOFF,
+                      **kwargs):
+        return super().periodic_task(validate_datetime, retries=retries,
+                                     retry_delay=retry_delay,
+                                     retry_backoff=retry_backoff, **kwargs)
+
+    def enqueue(self, task):
+        if isinstance(task, group):
+            return self._enqueue_group(task)
+        result = super().enqueue(task)
+        if isinstance(task, Task):
+            # Only now is the message in storage: a failed write raised above.
+            self._emit(SIGNAL_STORED, task)
+            self.wakeup.notify()
+        return result
+
+    def _enqueue_group(self, task_group):
+        outer = self.context.group_id
+        self.context.group_id = uuid.uuid4().hex
+        try:
+            return super().enqueue(task_group)
+        finally:
+            self.context.group_id = outer
+
+    def execute(self, task, timestamp=None):
+        outer = self.context.current
+        self.context.current = task
+        try:
+            return super().execute(task, timestamp)
+        finally:
+            self.context.current = outer
+            if not self.immediate:
+                close_connection()   # tasks open the database on first use; close after
+
+    def serialize_task(self, task):
+        data = super().serialize_task(task)
+        task.signed_message = data   # kept for the ledger: saves pickling twice
+        return data
+
+    def deserialize_task(self, data):
+        try:
+            return super().deserialize_task(data)
+        except Exception as exc:
+            raise PoisonMessage(data, f'{type(exc).__name__}: {exc}') from exc
+
+    def dequeue(self):
+        try:
+            return super().dequeue()
+        except PoisonMessage as exc:
+            self._refuse(exc, 'queue')
+            return None
+
+    def read_schedule(self, timestamp=None):
+        timestamp = timestamp or self._get_timestamp()
+        tasks = []
+        for data in self.storage.read_schedule(timestamp):
+            try:
+                tasks.append(self.deserialize_task(data))
+            except PoisonMessage as exc:
+                self._refuse(exc, 'schedule')
+        return tasks
+
+    def _refuse(self, exc, source):
+        log.error('refused a %s message (%d bytes): %s; kept as a dead letter, not run',
+                  source, len(exc.data or b''), exc)
+        self._emit(SIGNAL_DEAD_LETTER, None, exc.data, str(exc), source)
+
+
+def task_name(task):
+    """The name users see: `activity.log_activity`, not `tasks.activity.log_activity`."""
+    name = huey._registry.task_to_string(type(task))
+    return name[len(TASK_PREFIX):] if name.startswith(TASK_PREFIX) else name
+
+
+huey = CollabHuey('collab')
+
+
+@huey.signal(signals.SIGNAL_RETRYING)
+def _cap_retry_delay(signal, task, *args):
+    # Runs just before Huey schedules the retry at now + retry_delay.
+    if task.retry_delay and task.retry_delay > MAX_RETRY_DELAY:
+        task.retry_delay = MAX_RETRY_DELAY
+
+
+def build_storage(settings):
+    if settings.redis_url:
+        return RedisStorage(name=huey.name, url=settings.redis_url,
+                            health_check_interval=30, socket_timeout=5,
+                            socket_connect_timeout=5)
+    return SqliteStorage(name=huey.name, filename=str(settings.queue_path),
+                         fsync=False, timeout=10)
+
+
+def configure(settings, storage=None):
+    """Bind the Huey instance to the storage and signing key of these settings."""
+    huey.settings = settings
+    huey.serializer = SignedSerializer(secret=settings.secret_key, salt='collab.tasks')
+    old = huey.storage
+    huey.storage = storage or build_storage(settings)
+    if old is not None and old is not huey.storage:
+        old.close()
+    return huey

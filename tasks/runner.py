@@ -1,0 +1,125 @@
+"""Running a Huey consumer: embedded in the web process, or on its own.
+
+Adds to Huey's consumer what a deployment needs: workers woken on enqueue, a
+graceful stop on SIGTERM as well as SIGINT, a heartbeat row per consumer
+process (how /healthz counts consumers), and pruning of old job records.
+"""
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+
+from huey.consumer import Consumer, Worker
+
+from collab.fields import utcnow
+from collab.job_models import HEARTBEAT_SECONDS, ConsumerProcess
+from tasks import ledger
+from tasks.prune import prune_jobs
+from tasks.queue import huey
+
+log = logging.getLogger('collab.consumer')
+
+PRUNE_SECONDS = 3600
+IDLE_POLL_MAX = 2.0   # cross-process enqueues on SQLite are found by polling, at most this late
+
+
+class WakingWorker(Worker):
+    """Sleeps on the in-process wake signal instead of a blind poll."""
+
+    def sleep(self):
+        self.delay = min(self.delay, self.max_delay)
+        self.huey.wakeup.wait(self.delay)
+        self.delay *= self.backoff
+
+
+class CollabConsumer(Consumer):
+    worker_class = WakingWorker
+
+    def __init__(self, huey, embedded=False, **options):
+        super().__init__(huey, **options)
+        self.embedded = embedded
+        # Stock Huey stops at once on SIGTERM; here both signals let tasks finish.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._signal_actions[signum] = (False, True)
+
+    def _set_signal_handlers(self):
+        if not self.embedded:   # embedded: the web server owns the signals
+            super()._set_signal_handlers()
+
+    def stop(self, graceful=False):
+        super().stop(graceful)
+        self.huey.wakeup.notify_all()
+
+
+class ConsumerRunner:
+    """One consumer process: its Huey consumer, heartbeat and housekeeping."""
+
+    def __init__(self, settings, embedded=False, workers=None, periodic=True):
+        self.settings = settings
+        self.id = f'{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}'
+        workers = workers or settings.huey_workers
+        huey.wakeup.capacity = workers
+        self.consumer = CollabConsumer(
+            huey, embedded=embedded, workers=workers, worker_type='thread',
+            periodic=periodic, scheduler_interval=1, initial_delay=0.05,
+            max_delay=IDLE_POLL_MAX, shutdown_timeout=settings.shutdown_grace,
+            check_worker_health=True)
+        self._stopping = threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, name='heartbeat', daemon=True)
+
+    def start(self):
+        """Start workers, scheduler and heartbeat in threads (embedded use)."""
+        self._register()
+        self.consumer.start()
+        self._heartbeat.start()
+
+    def run(self):
+        """Run in the foreground until SIGINT/SIGTERM (the `worker` command)."""
+        self._register()
+        self._heartbeat.start()
+        try:
+            self.consumer.run()
+        finally:
+            self._finish()
+
+    def stop(self):
+        """Stop taking work; let running tasks finish within the grace period."""
+        self.consumer.stop(graceful=True)
+        huey.notify_interrupted_tasks()
+        self._finish()
+
+    def _register(self):
+        ledger.set_consumer_id(self.id)
+        ConsumerProcess.insert(
+            id=self.id, hostname=socket.gethostname(), pid=os.getpid(),
+            workers=self.consumer.workers, backend=self.settings.queue_backend,
+        ).on_conflict_replace().execute()
+        log.info('consumer %s started: %d workers, %s backend', self.id,
+                 self.consumer.workers, self.settings.queue_backend)
+
+    def _finish(self):
+        self._stopping.set()
+        ledger.flush()
+        try:
+            ConsumerProcess.update(stopped_at=utcnow()).where(
+                ConsumerProcess.id == self.id).execute()
+        except Exception:
+            log.exception('could not record the consumer stop')
+        log.info('consumer %s stopped', self.id)
+
+    def _beat(self):
+        next_prune = time.monotonic()
+        while not self._stopping.wait(HEARTBEAT_SECONDS):
+            try:
+                ConsumerProcess.update(last_heartbeat=utcnow()).where(
+                    ConsumerProcess.id == self.id).execute()
+                if self.consumer.embedded:
+                    self.consumer.check_worker_health()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + PRUNE_SECONDS
+                    prune_jobs(self.settings)
+            except Exception:
+                log.exception('heartbeat failed; will try again')
