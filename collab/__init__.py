@@ -5,11 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from collab import admin, api, auth, errors, health, pages
 from collab.db import close_connection, database, open_database
-from collab.schema import create_schema
 from collab.settings import Settings
-from collab.users import bootstrap_admin
 
 TEMPLATES = Path(__file__).resolve().parent.parent / 'templates'
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -17,7 +14,10 @@ MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 def create_app(settings=None):
     """Build the app for these settings: database bound, schema ready, queue configured."""
-    import tasks   # registers every task and the ledger on the Huey instance
+    # Imported here, as in Flask's tutorial: the blueprints import task names,
+    # and the tasks import collab's services.
+    import tasks
+    from collab import admin, api, auth, errors, health, pages
 
     settings = settings or Settings.from_env()
     prepare(settings)
@@ -46,6 +46,8 @@ def create_app(settings=None):
 
 def prepare(settings):
     """Bind the database, create or migrate the schema, create the first admin if asked."""
+    from collab.schema import create_schema
+    from collab.users import bootstrap_admin
     logging.getLogger(__name__).debug('database: %s', settings.database_url)
     open_database(settings.database_url)
     create_schema()

@@ -44,6 +44,10 @@ SQL = {
                 {p}, {p}, {p}, {p})
         ON CONFLICT (job_id) DO UPDATE SET
             message = excluded.message, scheduled_for = excluded.scheduled_for,
+            parent_id = COALESCE(job.parent_id, excluded.parent_id),
+            pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
+            group_id = COALESCE(job.group_id, excluded.group_id),
+            group_kind = COALESCE(job.group_kind, excluded.group_kind),
             state = CASE WHEN job.state = 'scheduled' AND excluded.state = 'queued'
                          THEN 'queued' ELSE job.state END""",
     'scheduled': """

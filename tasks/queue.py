@@ -12,6 +12,7 @@ from huey import Huey, signals
 from huey.api import Task, group
 from huey.serializer import SignedSerializer
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
+from redis import ConnectionPool
 
 from collab.db import close_connection
 
@@ -178,9 +179,9 @@ def _cap_retry_delay(signal, task, *args):
 
 def build_storage(settings):
     if settings.redis_url:
-        return RedisStorage(name=huey.name, url=settings.redis_url,
-                            health_check_interval=30, socket_timeout=5,
-                            socket_connect_timeout=5)
+        pool = ConnectionPool.from_url(settings.redis_url, health_check_interval=30,
+                                       socket_timeout=5, socket_connect_timeout=5)
+        return RedisStorage(name=huey.name, connection_pool=pool)
     return SqliteStorage(name=huey.name, filename=str(settings.queue_path),
                          fsync=False, timeout=10)
 

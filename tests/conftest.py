@@ -1,0 +1,181 @@
+"""Fixtures: the app on a temporary DATA_DIR, real Redis and PostgreSQL, a real consumer.
+
+REQUIRE_REDIS=1, REQUIRE_BROWSER=1 and REQUIRE_POSTGRES=1 turn "skipped: not
+available" into failures, so CI can never pass by skipping.
+"""
+import os
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+
+import tasks
+from collab import create_app
+from collab.db import close_connection, database
+from collab.settings import Settings
+from tasks import ledger
+from tasks.queue import huey
+from tests import sample_tasks  # noqa: F401  (registers the test tasks)
+from tests.support import RedisServer, WebhookServer, free_port
+
+
+def require(name, reason):
+    """Skip, or fail when the REQUIRE_* variable says this part must be there."""
+    if os.environ.get(name) == '1':
+        pytest.fail(f'{reason} (and {name}=1)')
+    pytest.skip(reason)
+
+
+# ------------------------------------------------------------------ services
+
+@pytest.fixture(scope='session')
+def redis_server(tmp_path_factory):
+    if not RedisServer.available():
+        require('REQUIRE_REDIS', 'redis-server is not installed')
+    server = RedisServer(free_port(), tmp_path_factory.mktemp('redis'))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    if not redis_server.running:
+        redis_server.start()
+    redis_server.client().flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh schema in TEST_DATABASE_URL's database, dropped afterwards."""
+    base = os.environ.get('TEST_DATABASE_URL')
+    if not base:
+        require('REQUIRE_POSTGRES', 'TEST_DATABASE_URL is not set')
+    import psycopg2
+    schema = f'test_{uuid.uuid4().hex[:12]}'
+    with psycopg2.connect(base) as conn, conn.cursor() as cur:
+        cur.execute(f'CREATE SCHEMA {schema}')
+    sep = '&' if '?' in base else '?'
+    yield base + sep + urlencode({'options': f'-csearch_path={schema}'})
+    close_connection()
+    conn = psycopg2.connect(base)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA {schema} CASCADE')
+    conn.close()
+
+
+@pytest.fixture
+def webhook():
+    server = WebhookServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+# ------------------------------------------------------------------ settings and app
+
+@pytest.fixture
+def make_settings(tmp_path):
+    def make(**env):
+        values = {'DATA_DIR': str(tmp_path / 'data'), 'SECRET_KEY': 'test-secret-key',
+                  'HUEY_WORKERS': '2', 'SHUTDOWN_GRACE': '5'}
+        values.update({k: v for k, v in env.items() if v is not None})
+        return Settings.from_mapping(values)
+    return make
+
+
+@pytest.fixture(params=['sqlite', 'redis'])
+def queue_backend(request):
+    """Run a test on both queue storages."""
+    return request.param
+
+
+@pytest.fixture(params=['sqlite', 'postgres'])
+def db_backend(request):
+    """Run a test on both databases."""
+    return request.param
+
+
+@pytest.fixture
+def settings(request, make_settings):
+    """Settings for this test: SQLite unless the test asks for queue_backend/db_backend."""
+    env = {}
+    if 'queue_backend' in request.fixturenames and request.getfixturevalue('queue_backend') == 'redis':
+        env['REDIS_URL'] = request.getfixturevalue('redis_url')
+    if 'db_backend' in request.fixturenames and request.getfixturevalue('db_backend') == 'postgres':
+        env['DATABASE_URL'] = request.getfixturevalue('postgres_url')
+    if 'webhook' in request.fixturenames:
+        url = request.getfixturevalue('webhook').url
+        env['ALERT_WEBHOOK_URL'] = env['PUSH_WEBHOOK_URL'] = url
+    marker = request.node.get_closest_marker('env')
+    if marker:
+        env.update(marker.kwargs)
+    return make_settings(**env)
+
+
+@pytest.fixture
+def app(settings):
+    sample_tasks.reset()
+    app = create_app(settings)
+    app.config['TESTING'] = True
+    yield app
+    ledger.flush()
+    huey.storage.close()
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def consumer(app, settings):
+    """A real Huey consumer (threads) with its scheduler, as `python run.py` embeds it."""
+    from tasks.runner import ConsumerRunner
+    runner = ConsumerRunner(settings, embedded=True, workers=2)
+    runner.start()
+    yield runner
+    runner.stop()
+
+
+class Auth:
+    """Register and log in users through the API; bearer headers for requests."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def register(self, email='ann@example.com', name='Ann', password='correct horse'):
+        response = self.client.post('/api/auth/register',
+                                    json={'email': email, 'name': name, 'password': password})
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def login(self, email='ann@example.com', password='correct horse'):
+        response = self.client.post('/api/auth/login', json={'email': email, 'password': password})
+        assert response.status_code == 200, response.json
+        return response.json
+
+    def headers(self, email='ann@example.com', password='correct horse', name=None, admin=False):
+        """Register (if needed) and return bearer headers for that user."""
+        from collab.models import User
+        if not User.select().where(User.email == email).exists():
+            self.register(email, name or email.split('@')[0], password)
+        if admin:
+            User.update(is_admin=True).where(User.email == email).execute()
+        token = self.login(email, password)['token']
+        return {'Authorization': f'Bearer {token}'}
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'env(**values): extra settings for the test')
+    config.addinivalue_line('markers', 'browser: needs Chromium')
+    config.addinivalue_line('markers', 'slow: takes several seconds')

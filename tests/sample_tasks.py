@@ -1,0 +1,60 @@
+"""Tasks that exist only for the tests: they succeed, fail, fail then succeed, or sleep.
+
+Their effects are recorded in `calls` (the consumer runs in this process).
+"""
+import time
+from collections import defaultdict
+
+from tasks.queue import huey
+
+calls = defaultdict(list)
+
+
+def reset():
+    calls.clear()
+
+
+@huey.task()
+def succeed(value):
+    calls['succeed'].append(value)
+    return value
+
+
+@huey.task(retries=3, retry_delay=1, retry_backoff=2)
+def flaky(key, failures):
+    """Fails `failures` times for `key`, then succeeds."""
+    calls[key].append(time.monotonic())
+    if len(calls[key]) <= failures:
+        raise RuntimeError(f'flaky failure {len(calls[key])} of {failures}')
+    return len(calls[key])
+
+
+@huey.task(retries=3, retry_delay=0.1, retry_backoff=1)
+def always_fail(key):
+    calls[key].append(time.monotonic())
+    raise ValueError(f'always fails: <script>alert({key!r})</script>')
+
+
+@huey.task()
+def add(a, b):
+    return a + b
+
+
+@huey.task()
+def total(values):
+    calls['total'].append(values)
+    return sum(values)
+
+
+@huey.task(retries=0)
+def sleep_for(seconds, key='sleep'):
+    calls[key].append('started')
+    time.sleep(seconds)
+    calls[key].append('finished')
+    return seconds
+
+
+@huey.periodic_task(lambda moment: False)
+def never_due():
+    """A periodic task the scheduler never starts by itself; tests enqueue its runs."""
+    calls['never_due'].append(time.monotonic())
