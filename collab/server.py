@@ -5,6 +5,7 @@ One gunicorn worker: the embedded consumer shares its process with the
 WebSocket connections, so in-process notification fan-out reaches them.
 """
 import logging
+import math
 
 from gunicorn.app.base import BaseApplication
 
@@ -26,7 +27,7 @@ class CollabServer(BaseApplication):
             'threads': self.settings.web_threads,
             # The master waits this long for the worker, whose consumer waits
             # SHUTDOWN_GRACE for running tasks: leave room for both.
-            'graceful_timeout': self.settings.shutdown_grace + 10,
+            'graceful_timeout': math.ceil(self.settings.shutdown_grace) + 10,
             'timeout': 120,
             'accesslog': None,
             'errorlog': '-',

@@ -16,7 +16,7 @@ from collab.settings import Settings
 from tasks import ledger
 from tasks.queue import huey
 from tests import sample_tasks  # noqa: F401  (registers the test tasks)
-from tests.support import RedisServer, WebhookServer, free_port
+from tests.support import LiveServer, RedisServer, WebhookServer, free_port
 
 
 def require(name, reason):
@@ -140,6 +140,49 @@ def consumer(app, settings):
     runner.start()
     yield runner
     runner.stop()
+
+
+# ------------------------------------------------------------------ real server and browser
+
+ADMIN = {'email': 'admin@example.com', 'password': 'admin password'}
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """`python run.py` (gunicorn + embedded consumer) with a bootstrap admin (ADMIN)."""
+    server = LiveServer(tmp_path / 'live-data', env={
+        'ADMIN_EMAIL': ADMIN['email'], 'ADMIN_PASSWORD': ADMIN['password']})
+    server.start()
+    yield server
+    server.stop()
+
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                 '--disable-background-networking', '--disable-component-update',
+                 '--disable-sync']
+
+
+@pytest.fixture(scope='session')
+def browser():
+    """Debian's headless Chromium, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        require('REQUIRE_BROWSER', f'{CHROMIUM} is not installed')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
 
 
 class Auth:

@@ -1,14 +1,21 @@
 """Real outside parts for tests: a redis-server process and a webhook receiver."""
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import redis
 
+ROOT = Path(__file__).resolve().parent.parent
 
 def free_port():
     with socket.socket() as sock:
@@ -99,3 +106,53 @@ class WebhookServer:
     def stop(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class LiveServer:
+    """`python run.py` in a subprocess on a free port: the real gunicorn server."""
+
+    def __init__(self, data_dir, env=None, command=()):
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.env = {**os.environ, 'DATA_DIR': str(data_dir), 'PORT': str(self.port),
+                    'HOST': '127.0.0.1', 'SECRET_KEY': 'live-test-secret',
+                    'SHUTDOWN_GRACE': '5', 'HUEY_WORKERS': '2', **(env or {})}
+        self.command = [sys.executable, 'run.py', *command]
+        self.process = None
+        self.log_path = Path(data_dir).parent / f'server-{self.port}.log'
+
+    @property
+    def url(self):
+        return f'http://127.0.0.1:{self.port}'
+
+    def start(self, timeout=30):
+        self.log = open(self.log_path, 'wb')
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self._healthy, timeout=timeout, interval=0.1,
+                   message=f'the server to answer /healthz (log: {self.log_path})')
+        return self
+
+    def _healthy(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f'server exited with {self.process.returncode}: {self.output()}')
+        try:
+            with urllib.request.urlopen(self.url + '/healthz', timeout=1) as response:
+                return response.status == 200
+        except (OSError, urllib.error.HTTPError):
+            return False
+
+    def output(self):
+        return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Send `sig` and wait; returns the exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.log.close()
