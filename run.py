@@ -10,7 +10,8 @@ import getpass
 import logging
 import sys
 
-from collab.cli import check_redis, run_create_admin, run_server, run_worker
+from collab.cli import (check_database, check_redis, run_create_admin, run_server,
+                        run_worker)
 from collab.settings import Settings, SettingsError
 
 
@@ -40,6 +41,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     try:
         settings = Settings.from_env()
+        check_database(settings)
         if args.command in (None, 'web', 'worker'):
             check_redis(settings)
     except SettingsError as exc:

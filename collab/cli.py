@@ -1,5 +1,6 @@
 """What run.py's commands do; run.py itself only parses the command line."""
 import logging
+import sys
 
 from collab.errors import ApiError
 from collab.settings import SettingsError
@@ -16,6 +17,18 @@ def check_redis(settings):
         redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         raise SettingsError('REDIS_URL', f'cannot reach Redis at {settings.redis_url} ({exc})') from None
+
+
+def check_database(settings):
+    """An unreachable or unusable DATABASE_URL stops start-up with one clear line."""
+    from collab.db import open_database
+    try:
+        db = open_database(settings.database_url)
+        db.connect()
+        db.close()
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SettingsError('DATABASE_URL', f'cannot open the database ({reason})') from None
 
 
 def run_server(settings, embedded_consumer):
@@ -45,7 +58,7 @@ def run_create_admin(settings, email, password):
         with database.connection_context():
             user, created = create_or_promote_admin(email.strip().lower(), password)
     except ApiError as exc:
-        print(f'error: {exc.message}')
+        print(f'error: {exc.message}', file=sys.stderr)
         return 2
     print(f'{"created" if created else "promoted"} admin {user.email}')
     return 0

@@ -6,10 +6,22 @@ WebSocket connections, so in-process notification fan-out reaches them.
 """
 import logging
 import math
+import signal
+import sys
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 log = logging.getLogger('collab.server')
+
+
+class GracefulArbiter(Arbiter):
+    """Ctrl-C stops as gently as SIGTERM: stock gunicorn makes SIGINT a quick
+    shutdown that exits the worker at once, without waiting for running tasks.
+    A second Ctrl-C during the graceful stop still means "now"."""
+
+    def handle_int(self):
+        self.handle_term()
 
 
 class CollabServer(BaseApplication):
@@ -33,6 +45,8 @@ class CollabServer(BaseApplication):
             'errorlog': '-',
             'loglevel': 'info',
             'proc_name': 'collab',
+            # No control socket: it lives in $HOME and concurrent servers would share it.
+            'control_socket_disable': True,
             'post_worker_init': self._post_worker_init,
             'worker_exit': self._worker_exit,
         }
@@ -43,7 +57,16 @@ class CollabServer(BaseApplication):
         from collab import create_app
         return create_app(self.settings)
 
+    def run(self):
+        try:
+            GracefulArbiter(self).run()
+        except RuntimeError as exc:
+            print(f'error: {exc}', file=sys.stderr)
+            sys.exit(1)
+
     def _post_worker_init(self, worker):
+        # Ctrl-C in a terminal reaches the worker too: make it the graceful stop.
+        signal.signal(signal.SIGINT, worker.handle_exit)
         if not self.embedded_consumer:
             return
         from tasks.runner import ConsumerRunner

@@ -87,9 +87,12 @@ class ConsumerRunner:
 
     def stop(self):
         """Stop taking work; let running tasks finish within the grace period."""
-        self.consumer.stop(graceful=True)
-        huey.notify_interrupted_tasks()
-        self._finish()
+        try:
+            self.consumer.stop(graceful=True)
+        finally:
+            # Also when a second signal cuts the grace short (SystemExit).
+            huey.notify_interrupted_tasks()
+            self._finish()
 
     def _register(self):
         ledger.set_consumer_id(self.id)
