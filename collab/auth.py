@@ -10,6 +10,11 @@ from collab.models import User
 from collab.users import user_for_token
 
 SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
+# Signing up or in does not act as the cookie's user (login starts a new
+# session), so an old session cookie must not demand a CSRF token there:
+# a script or a second tab can switch users. Cross-site posts carry no
+# cookie anyway (SameSite=Lax), exactly as for an anonymous visitor.
+CSRF_EXEMPT = ('api_auth.register', 'api_auth.login')
 
 
 def load_user():
@@ -36,7 +41,7 @@ def csrf_token():
 
 def check_csrf():
     """before_request: a cookie-authenticated write must carry the session's CSRF token."""
-    if request.method in SAFE_METHODS or g.auth != 'cookie':
+    if request.method in SAFE_METHODS or g.auth != 'cookie' or request.endpoint in CSRF_EXEMPT:
         return
     sent = request.headers.get('X-CSRF-Token') or request.form.get('csrf_token') or ''
     expected = session.get('csrf', '')
