@@ -99,7 +99,12 @@ class ConsumerRunner:
         ConsumerProcess.insert(
             id=self.id, hostname=socket.gethostname(), pid=os.getpid(),
             workers=self.consumer.workers, backend=self.settings.queue_backend,
-        ).on_conflict_replace().execute()
+        ).on_conflict(  # portable upsert: PostgreSQL has no INSERT OR REPLACE
+            conflict_target=[ConsumerProcess.id],
+            preserve=[ConsumerProcess.hostname, ConsumerProcess.pid, ConsumerProcess.workers,
+                      ConsumerProcess.backend, ConsumerProcess.started_at,
+                      ConsumerProcess.last_heartbeat, ConsumerProcess.stopped_at],
+        ).execute()
         log.info('consumer %s started: %d workers, %s backend', self.id,
                  self.consumer.workers, self.settings.queue_backend)
 
