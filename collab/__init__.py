@@ -18,10 +18,13 @@ def create_app(settings=None):
     # and the tasks import collab's services.
     import tasks
     from collab import admin, api, auth, errors, health, pages
+    from collab.enqueue import wake_dispatcher
+    from tasks.outbox import dispatcher
 
     settings = settings or Settings.from_env()
     prepare(settings)
     tasks.configure(settings)
+    dispatcher.start()   # also sends what an earlier run accepted but could not queue
 
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.update(
@@ -37,6 +40,7 @@ def create_app(settings=None):
     app.before_request(_open_connection)
     app.before_request(auth.load_user)
     app.before_request(auth.check_csrf)
+    app.teardown_request(wake_dispatcher)
     app.teardown_request(lambda exc: close_connection())
     errors.init_app(app)
     for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp]:

@@ -1,16 +1,25 @@
-"""Enqueueing from a view: a queue that cannot take the job fails the request cleanly."""
-import logging
+"""Enqueueing from a view, through the outbox.
 
-from collab.errors import ApiError
+The job is written in the view's database transaction, so it is saved if
+and only if the change that caused it is; a broker outage delays it, never
+loses it or fails the request. The dispatcher is woken when the request ends,
+after the transaction has committed.
+"""
+from flask import g
+from huey.api import Task
 
-log = logging.getLogger('collab.web')
+from tasks import outbox
 
 
 def enqueue(task, *args, **kwargs):
-    """Call a task; if the queue is down, raise a 503 (inside atomic(), nothing is saved)."""
-    try:
-        return task(*args, **kwargs)
-    except Exception:
-        log.exception('could not enqueue %s', getattr(task, 'name', task))
-        raise ApiError(503, 'the job queue is unavailable, so nothing was saved; '
-                            'try again in a moment') from None
+    """Accept a job: a task function with its arguments, or a prepared Task/pipeline."""
+    job = task if isinstance(task, Task) else task.s(*args, **kwargs)
+    outbox.put(job)
+    g.outbox_pending = True
+    return job
+
+
+def wake_dispatcher(exc=None):
+    """teardown_request: the request's transactions are over; send what they accepted."""
+    if g.pop('outbox_pending', False):
+        outbox.dispatcher.wake()

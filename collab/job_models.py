@@ -126,4 +126,13 @@ class DeadLetter(BaseModel):
                 'consumer': self.consumer}
 
 
-JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter]
+class OutboxMessage(BaseModel):
+    """A job accepted in the same transaction as the change that caused it,
+    waiting for the dispatcher to move it to the queue (so a broker outage loses nothing)."""
+    id = AutoField()
+    data = BlobField()
+    priority = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+
+JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter, OutboxMessage]

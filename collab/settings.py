@@ -40,6 +40,7 @@ class Settings:
     job_retention_days: int = 14
     job_retention_rows: int = 1_000_000
     failed_retention_days: int = 30
+    task_modules: tuple = ()
 
     @property
     def queue_backend(self):
@@ -82,6 +83,7 @@ class Settings:
             job_retention_days=get.integer('JOB_RETENTION_DAYS', 14, 1, 3650),
             job_retention_rows=get.integer('JOB_RETENTION_ROWS', 1_000_000, 1000, 10**9),
             failed_retention_days=get.integer('FAILED_RETENTION_DAYS', 30, 1, 3650),
+            task_modules=get.modules('TASK_MODULES'),
         )
 
 
@@ -135,6 +137,14 @@ class _Reader:
         if parsed.scheme != 'unix' and not parsed.hostname:
             raise SettingsError(name, f'has no host: {raw!r}')
         return raw
+
+    def modules(self, name):
+        """Comma-separated dotted module names, e.g. `myjobs.reports,myjobs.sync`."""
+        names = tuple(part.strip() for part in (self.text(name) or '').split(',') if part.strip())
+        for module in names:
+            if not all(piece.isidentifier() for piece in module.split('.')):
+                raise SettingsError(name, f'{module!r} is not a module name')
+        return names
 
     def database_url(self, name, default):
         raw = self.text(name)

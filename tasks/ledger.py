@@ -8,6 +8,7 @@ Each event is an upsert that only moves a job forward: events written by
 different processes (the web process that enqueued, the consumer that ran it)
 may arrive in either order and still leave the true state.
 """
+import functools
 import json
 import logging
 import queue
@@ -74,6 +75,9 @@ SQL = {
         UPDATE job SET state = {p}, finished_at = {p}, duration_ms = {p},
                        error = COALESCE({p}, error)
         WHERE job_id = {p}""",
+    'recovered': """
+        UPDATE job SET state = {p}, error = {p}, finished_at = {p}, consumer = NULL
+        WHERE job_id = {p}""",
     'attempt_finished': """
         UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
         WHERE id = (SELECT MAX(a.id) FROM jobattempt a WHERE a.job_id = {p})
@@ -81,10 +85,14 @@ SQL = {
 }
 
 
-def _statements():
+@functools.lru_cache(maxsize=4)
+def _statements_for(param):
     identity = ', '.join(IDENTITY)
-    return {name: sql.format(identity=identity, p=database.param)
-            for name, sql in SQL.items()}
+    return {name: sql.format(identity=identity, p=param) for name, sql in SQL.items()}
+
+
+def _statements():
+    return _statements_for(database.param)
 
 
 # ---------------------------------------------------------------- the writer
@@ -96,7 +104,6 @@ class LedgerWriter:
         self._events = queue.SimpleQueue()
         self._thread = None
         self._lock = threading.Lock()
-        self._sql, self._sql_db = None, None
 
     def put(self, event):
         self._ensure_running()
@@ -119,11 +126,20 @@ class LedgerWriter:
                                                 daemon=True)
                 self._thread.start()
 
+    def release_claim(self, token):
+        """Ack a finished task's claim once the batch holding its record is committed:
+        a consumer killed before that leaves the claim, and the job is recovered."""
+        self.put(('ack', token))
+
     def _run(self):
         while True:
             batch, waiters = self._next_batch()
-            if batch:
-                self._write(batch)
+            events = [item for item in batch if item[0] != 'ack']
+            if events:
+                self._write(events)
+            tokens = [token for name, token in batch if name == 'ack']
+            if tokens:
+                _ack(tokens)
             for waiter in waiters:
                 waiter.set()
 
@@ -156,15 +172,21 @@ class LedgerWriter:
                     time.sleep(0.2 * attempt)
 
     def _apply(self, batch):
-        if self._sql_db is not database.obj:
-            self._sql, self._sql_db = _statements(), database.obj
+        statements = _statements()
         database.connect(reuse_if_open=True)
         with database.atomic():
             for name, params in batch:
                 if name == 'dead_letter':
                     DeadLetter.create(**params)
                 else:
-                    database.execute_sql(self._sql[name], params)
+                    database.execute_sql(statements[name], params)
+
+
+def _ack(tokens):
+    try:
+        huey.storage.ack_many(tokens)
+    except Exception:
+        log.exception('ledger: could not release %d claims; those jobs may run again', len(tokens))
 
 
 def _close_quietly():
@@ -175,6 +197,7 @@ def _close_quietly():
 
 
 writer = LedgerWriter()
+huey.release_claim = writer.release_claim
 
 
 def flush(timeout=10.0):
@@ -237,15 +260,23 @@ def _identity(task, now):
             (task.retries or 0) + 1, now]
 
 
-def _on_stored(signal, task):
+def _stored_params(task):
     now = utcnow()
     parent, pipeline_parent, pipeline_id, group_id, group_kind = _links(task)
     eta = _naive(task.eta)
     state = SCHEDULED if eta is not None and eta > now else QUEUED
     # pipeline_id: a later stage inherits its parent's pipeline (or the parent is the head).
-    writer.put(('stored', _identity(task, now) + [
-        parent, pipeline_parent, pipeline_parent or pipeline_id,
-        group_id, group_kind, state, eta]))
+    return _identity(task, now) + [parent, pipeline_parent, pipeline_parent or pipeline_id,
+                                   group_id, group_kind, state, eta]
+
+
+def _on_stored(signal, task):
+    writer.put(('stored', _stored_params(task)))
+
+
+def record_stored_now(task):
+    """Record a job as accepted inside the caller's transaction (the outbox path)."""
+    database.execute_sql(_statements()['stored'], _stored_params(task))
 
 
 def _no_links():
@@ -298,6 +329,14 @@ def _finish(task, state, outcome, error=None, tb=None):
     final = state in (SUCCEEDED, FAILED, REVOKED, INTERRUPTED)
     writer.put(('finished', [state, now if final else None, duration, error, task.id]))
     writer.put(('attempt_finished', [now, outcome, error, tb, task.id]))
+
+
+def record_recovery(task, reason, final):
+    """A job whose consumer died: its open attempt was interrupted; it is retried or failed."""
+    now = utcnow()
+    writer.put(('recovered', [FAILED if final else RETRYING, reason,
+                              now if final else None, task.id]))
+    writer.put(('attempt_finished', [now, 'interrupted', reason, None, task.id]))
 
 
 def _describe(signal, exc):

@@ -40,6 +40,11 @@ def _log_failure(signal, task, exc=None):
     if task.retries:
         log.warning('attempt of %s %s failed: %s', task_name(task), task.id, reason)
         return
+    report_final_failure(task, reason)
+
+
+def report_final_failure(task, reason):
+    """Log a job that failed for good and alert ALERT_WEBHOOK_URL when it is set."""
     log.error('%s %s failed for good: %s', task_name(task), task.id, reason)
     url = huey.settings.alert_webhook_url if huey.settings else None
     if url:

@@ -4,6 +4,7 @@ Tasks register on `huey` at import; `configure(settings)` binds it to real
 storage (SqliteHuey's file by default, Redis when REDIS_URL is set). This
 module never imports Flask.
 """
+import importlib
 import logging
 import threading
 import uuid
@@ -11,10 +12,11 @@ import uuid
 from huey import Huey, signals
 from huey.api import Task, group
 from huey.serializer import SignedSerializer
-from huey.storage import BaseStorage, RedisStorage, SqliteStorage
+from huey.storage import BaseStorage
 from redis import ConnectionPool
 
 from collab.db import close_connection
+from tasks.storage import ClaimingRedisStorage, ClaimingSqliteStorage
 
 log = logging.getLogger('collab.tasks')
 
@@ -123,9 +125,18 @@ class CollabHuey(Huey):
         try:
             return super().execute(task, timestamp)
         finally:
+            # Done, retried (in the schedule) or skipped: the claim can go.
+            token = getattr(task, 'claim_token', None)
+            if token is not None:
+                self.release_claim(token)
             self.context.current = outer
             if not self.immediate:
                 close_connection()   # tasks open the database on first use; close after
+
+    def release_claim(self, token):
+        """Acknowledge a finished task's claim. The ledger replaces this so that a
+        claim is released only once the job's record is written."""
+        self.storage.ack_many([token])
 
     def serialize_task(self, task):
         data = super().serialize_task(task)
@@ -139,23 +150,28 @@ class CollabHuey(Huey):
             raise PoisonMessage(data, f'{type(exc).__name__}: {exc}') from exc
 
     def dequeue(self):
-        try:
-            return super().dequeue()
-        except PoisonMessage as exc:
-            self._refuse(exc, 'queue')
+        """Claim the next message: it stays in storage until the task is done (see ack)."""
+        token, data = self.storage.claim()
+        if data is None:
             return None
+        try:
+            task = self.deserialize_task(data)
+        except PoisonMessage as exc:
+            self.refuse(exc, 'queue')
+            self.storage.ack_many([token])
+            return None
+        task.claim_token = token
+        return task
 
     def read_schedule(self, timestamp=None):
-        timestamp = timestamp or self._get_timestamp()
-        tasks = []
-        for data in self.storage.read_schedule(timestamp):
-            try:
-                tasks.append(self.deserialize_task(data))
-            except PoisonMessage as exc:
-                self._refuse(exc, 'schedule')
-        return tasks
+        """Move due tasks to the queue in one atomic step; nothing is left for the scheduler to enqueue."""
+        moved = self.storage.move_due_to_queue(timestamp or self._get_timestamp())
+        for _ in range(min(moved, self.wakeup.capacity)):
+            self.wakeup.notify()
+        return []
 
-    def _refuse(self, exc, source):
+    def refuse(self, exc, source):
+        """Keep a poison message as a dead letter (via the ledger); it never runs."""
         log.error('refused a %s message (%d bytes): %s; kept as a dead letter, not run',
                   source, len(exc.data or b''), exc)
         self._emit(SIGNAL_DEAD_LETTER, None, exc.data, str(exc), source)
@@ -181,13 +197,16 @@ def build_storage(settings):
     if settings.redis_url:
         pool = ConnectionPool.from_url(settings.redis_url, health_check_interval=30,
                                        socket_timeout=5, socket_connect_timeout=5)
-        return RedisStorage(name=huey.name, connection_pool=pool)
-    return SqliteStorage(name=huey.name, filename=str(settings.queue_path),
-                         fsync=False, timeout=10)
+        return ClaimingRedisStorage(name=huey.name, connection_pool=pool)
+    return ClaimingSqliteStorage(name=huey.name, filename=str(settings.queue_path),
+                                 fsync=False, timeout=10)
 
 
 def configure(settings, storage=None):
-    """Bind the Huey instance to the storage and signing key of these settings."""
+    """Bind the Huey instance to the storage and signing key of these settings,
+    and register the extra task modules they name (TASK_MODULES)."""
+    for module in settings.task_modules:
+        importlib.import_module(module)
     huey.settings = settings
     huey.serializer = SignedSerializer(secret=settings.secret_key, salt='collab.tasks')
     old = huey.storage

@@ -58,3 +58,16 @@ def sleep_for(seconds, key='sleep'):
 def never_due():
     """A periodic task the scheduler never starts by itself; tests enqueue its runs."""
     calls['never_due'].append(time.monotonic())
+
+
+@huey.task(retries=2, retry_delay=0.2)
+def leave_mark(directory, name, seconds=0.0):
+    """Idempotent: creates `directory/name` once, however often it runs."""
+    import os
+    time.sleep(seconds)
+    try:
+        fd = os.open(os.path.join(directory, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
