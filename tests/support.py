@@ -108,16 +108,36 @@ class WebhookServer:
         self.httpd.server_close()
 
 
-class LiveServer:
-    """`python run.py` in a subprocess on a free port: the real gunicorn server."""
+# Runs run.py as __main__ after importing the modules named in argv[1]
+# (e.g. tests.sample_tasks, so a subprocess knows the test tasks too).
+RUN_WITH_MODULES = """
+import importlib, runpy, sys
+for name in filter(None, sys.argv[1].split(',')):
+    importlib.import_module(name)
+sys.argv = ['run.py', *sys.argv[2:]]
+runpy.run_path('run.py', run_name='__main__')
+"""
 
-    def __init__(self, data_dir, env=None, command=()):
+
+class LiveServer:
+    """`python run.py` in a subprocess on a free port: the real gunicorn server.
+
+    `command` is run.py's command (`('web',)`, `('worker',)`); `modules` are
+    imported first (test tasks); `own_group` puts the server in its own process
+    group, so `signal_group` can signal it as a terminal's Ctrl-C does.
+    """
+
+    def __init__(self, data_dir, env=None, command=(), modules=(), own_group=False):
         self.port = free_port()
         self.data_dir = data_dir
         self.env = {**os.environ, 'DATA_DIR': str(data_dir), 'PORT': str(self.port),
                     'HOST': '127.0.0.1', 'SECRET_KEY': 'live-test-secret',
                     'SHUTDOWN_GRACE': '5', 'HUEY_WORKERS': '2', **(env or {})}
-        self.command = [sys.executable, 'run.py', *command]
+        if modules:
+            self.command = [sys.executable, '-c', RUN_WITH_MODULES, ','.join(modules), *command]
+        else:
+            self.command = [sys.executable, 'run.py', *command]
+        self.own_group = own_group
         self.process = None
         self.log_path = Path(data_dir).parent / f'server-{self.port}.log'
 
@@ -125,13 +145,31 @@ class LiveServer:
     def url(self):
         return f'http://127.0.0.1:{self.port}'
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, wait_for='/healthz'):
+        """Start; wait until /healthz answers 200, or (wait_for=None) only launch."""
         self.log = open(self.log_path, 'wb')
         self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(self._healthy, timeout=timeout, interval=0.1,
-                   message=f'the server to answer /healthz (log: {self.log_path})')
+                                        stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=self.own_group)
+        if wait_for:
+            wait_until(self._healthy, timeout=timeout, interval=0.1,
+                       message=f'the server to answer /healthz (log: {self.log_path})')
         return self
+
+    def wait_for_output(self, text, timeout=30):
+        """Wait until the process has logged `text`; fail early if it exits."""
+        def logged():
+            if text in self.output():
+                return True
+            if self.process.poll() is not None:
+                raise AssertionError(f'exited with {self.process.returncode}: {self.output()}')
+            return False
+        wait_until(logged, timeout=timeout, interval=0.05, message=f'{text!r} in {self.log_path}')
+
+    def signal_group(self, sig):
+        """Signal every process of the server, as Ctrl-C in a terminal does."""
+        assert self.own_group, 'start with own_group=True'
+        os.killpg(self.process.pid, sig)
 
     def _healthy(self):
         if self.process.poll() is not None:
@@ -145,14 +183,16 @@ class LiveServer:
     def output(self):
         return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
 
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        """Send `sig` and wait; returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
-        self.process.send_signal(sig)
+    def stop(self, sig=signal.SIGTERM, timeout=30, group=False):
+        """Send `sig` (to the whole process group if `group`) and wait; returns the exit code."""
+        if self.process is None:
+            return None
         try:
+            if self.process.poll() is None:
+                self.signal_group(sig) if group else self.process.send_signal(sig)
             return self.process.wait(timeout)
         finally:
             if self.process.poll() is None:
-                self.process.kill()
+                self.signal_group(signal.SIGKILL) if self.own_group else self.process.kill()
+                self.process.wait()
             self.log.close()

@@ -1,0 +1,254 @@
+"""`python run.py` as users run it: a real subprocess, real gunicorn, real signals."""
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import ADMIN
+from tests.support import ROOT, LiveServer, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+# ------------------------------------------------------------------ helpers
+
+def call(server, method, path, body=None, token=None):
+    """(status, JSON body) of one HTTP request to a live server."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(server.url + path, data=data, method=method)
+    request.add_header('Content-Type', 'application/json')
+    if token:
+        request.add_header('Authorization', f'Bearer {token}')
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b'null')
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b'null')
+
+
+def login(server, email, password):
+    status, body = call(server, 'POST', '/api/auth/login', {'email': email, 'password': password})
+    assert status == 200, body
+    return body['token']
+
+
+def user_token(server, email='ann@example.com'):
+    status, body = call(server, 'POST', '/api/auth/register',
+                        {'email': email, 'name': 'Ann', 'password': 'correct horse'})
+    assert status == 201, body
+    return login(server, email, 'correct horse')
+
+
+def create_workspace(server, token, name='Team'):
+    status, body = call(server, 'POST', '/api/workspaces', {'name': name}, token)
+    assert status == 201, body
+    return body
+
+
+def jobs(server, admin_token, **filters):
+    query = '&'.join(f'{k}={v}' for k, v in filters.items())
+    status, body = call(server, 'GET', f'/admin/api/jobs?{query}', token=admin_token)
+    assert status == 200, body
+    return body['jobs']
+
+
+def wait_for_job(server, admin_token, task, state, timeout=15):
+    def found():
+        matching = [j for j in jobs(server, admin_token, task=task) if j['state'] == state]
+        return matching[0] if matching else None
+    return wait_until(found, timeout=timeout, interval=0.1, message=f'{task} to be {state}')
+
+
+def healthz(server):
+    return call(server, 'GET', '/healthz')
+
+
+def run_py(*args, env=None, data_dir, stdin='', timeout=30):
+    """Run `python run.py ARGS` to completion; returns the CompletedProcess."""
+    environ = {**os.environ, 'DATA_DIR': str(data_dir), 'SECRET_KEY': 'run-test-secret',
+               **(env or {})}
+    return subprocess.run([sys.executable, 'run.py', *args], cwd=ROOT, env=environ,
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+# ------------------------------------------------------------------ the main job
+
+def test_run_py_serves_with_an_embedded_consumer_and_a_job_flows(live_server):
+    wait_until(lambda: healthz(live_server) == (200, {'db': 'ok', 'queue': 'ok', 'consumers': 1}),
+               timeout=15, message='/healthz to report one consumer')
+
+    workspace = create_workspace(live_server, user_token(live_server))
+
+    admin = login(live_server, ADMIN['email'], ADMIN['password'])
+    job = wait_for_job(live_server, admin, 'activity.log_activity', 'succeeded')
+    assert job['args'][:3] == [workspace['id'], workspace['owner_id'], 'workspace.created']
+    assert job['attempts'] == 1
+    assert job['consumer']   # the embedded consumer recorded itself
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_a_signal_stops_the_idle_server_cleanly(live_server, sig):
+    started = time.monotonic()
+    assert live_server.stop(sig) == 0, live_server.output()
+    assert time.monotonic() - started < 5
+    assert 'consumer' in live_server.output() and 'stopped' in live_server.output()
+    assert 'Traceback' not in live_server.output()
+
+
+def test_ctrl_c_in_a_terminal_stops_the_server_cleanly(tmp_path):
+    """A terminal's Ctrl-C signals the whole process group: gunicorn's master and worker."""
+    server = LiveServer(tmp_path / 'data', own_group=True).start()
+    try:
+        started = time.monotonic()
+        assert server.stop(signal.SIGINT, group=True) == 0, server.output()
+        assert time.monotonic() - started < 5
+        assert 'Traceback' not in server.output()
+    finally:
+        server.stop(signal.SIGKILL, group=True)
+
+
+# ------------------------------------------------------------------ bad settings
+
+@pytest.mark.parametrize('variable, value', [
+    ('PORT', 'abc'),
+    ('PORT', '70000'),
+    ('REDIS_URL', 'http://x'),
+    ('REDIS_URL', 'redis://127.0.0.1:1'),       # nothing listens there
+    ('HUEY_WORKERS', '0'),
+    ('SHUTDOWN_GRACE', 'soon'),
+    ('DATABASE_URL', 'mysql://db.example/collab'),
+    ('DATABASE_URL', 'postgresql://postgres@127.0.0.1:1/collab'),   # unreachable
+    ('ALERT_WEBHOOK_URL', 'not a url'),
+])
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):
+    result = run_py(env={variable: value, 'PORT': '1' if variable != 'PORT' else value},
+                    data_dir=tmp_path / 'data', timeout=60)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert variable in lines[0]
+    assert 'Traceback' not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize('command', ['web', 'worker'])
+def test_web_and_worker_check_settings_too(tmp_path, command):
+    result = run_py(command, env={'REDIS_URL': 'redis://127.0.0.1:1'}, data_dir=tmp_path / 'data')
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'REDIS_URL' in lines[0], result.stderr
+
+
+# ------------------------------------------------------------------ create-admin
+
+def read_user(data_dir, email):
+    """The stored user, read straight from the SQLite database file."""
+    import sqlite3
+    with sqlite3.connect(data_dir / 'collab.db') as conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute('SELECT * FROM user WHERE email = ?', (email,)).fetchone()
+
+
+def test_create_admin_creates_then_promotes(tmp_path):
+    data_dir = tmp_path / 'data'
+    result = run_py('create-admin', 'Boss@Example.com', '--password-stdin',
+                    stdin='a long password\n', data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert 'created' in result.stdout
+    assert read_user(data_dir, 'boss@example.com')['is_admin']
+
+    # An ordinary user, registered through the API of a real server ...
+    server = LiveServer(data_dir).start()
+    try:
+        user_token(server, 'carol@example.com')
+    finally:
+        assert server.stop() == 0
+    assert not read_user(data_dir, 'carol@example.com')['is_admin']
+
+    # ... is promoted, with the new password.
+    result = run_py('create-admin', 'carol@example.com', '--password-stdin',
+                    stdin='another long password\n', data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert 'promoted' in result.stdout
+    assert read_user(data_dir, 'carol@example.com')['is_admin']
+    from werkzeug.security import check_password_hash
+    assert check_password_hash(read_user(data_dir, 'carol@example.com')['password_hash'],
+                               'another long password')
+
+
+def test_create_admin_refuses_a_short_password(tmp_path):
+    data_dir = tmp_path / 'data'
+    result = run_py('create-admin', 'boss@example.com', '--password-stdin',
+                    stdin='short\n', data_dir=data_dir)
+    assert result.returncode != 0
+    assert 'password must be at least 8 characters' in result.stderr
+    assert 'Traceback' not in result.stderr + result.stdout
+    assert read_user(data_dir, 'boss@example.com') is None
+
+
+# ------------------------------------------------------------------ web + worker
+
+def test_worker_and_web_processes_share_redis_and_the_database(tmp_path, redis_url):
+    env = {'REDIS_URL': redis_url,
+           'ADMIN_EMAIL': ADMIN['email'], 'ADMIN_PASSWORD': ADMIN['password']}
+    web = LiveServer(tmp_path / 'data', env=env, command=('web',)).start()
+    worker = LiveServer(tmp_path / 'data', env=env, command=('worker',)).start(wait_for=None)
+    try:
+        worker.wait_for_output(' started: 2 workers, redis backend')
+        worker_id = worker.output().split('consumer ', 1)[1].split(' started', 1)[0]
+        wait_until(lambda: healthz(web)[1].get('consumers', 0) >= 1, timeout=15,
+                   message='/healthz on web to count the worker')
+
+        create_workspace(web, user_token(web))
+
+        admin = login(web, ADMIN['email'], ADMIN['password'])
+        job = wait_for_job(web, admin, 'activity.log_activity', 'succeeded')
+        assert job['consumer'] == worker_id
+        assert 'log_activity' in worker.output()      # it ran there ...
+        assert 'Executing' not in web.output()         # ... not in the web process
+    finally:
+        assert worker.stop() == 0, worker.output()
+        assert web.stop() == 0, web.output()
+
+
+# ------------------------------------------------------------------ data that lasts
+
+def test_job_records_survive_a_restart(tmp_path):
+    env = {'ADMIN_EMAIL': ADMIN['email'], 'ADMIN_PASSWORD': ADMIN['password']}
+    first = LiveServer(tmp_path / 'data', env=env).start()
+    try:
+        create_workspace(first, user_token(first))
+        admin = login(first, ADMIN['email'], ADMIN['password'])
+        job = wait_for_job(first, admin, 'activity.log_activity', 'succeeded')
+    finally:
+        assert first.stop() == 0
+
+    second = LiveServer(tmp_path / 'data', env=env).start()
+    try:
+        admin = login(second, ADMIN['email'], ADMIN['password'])
+        listed = {j['id']: j for j in jobs(second, admin)}
+        assert job['id'] in listed
+        assert listed[job['id']]['state'] == 'succeeded'
+        assert listed[job['id']]['finished_at'] == job['finished_at']
+    finally:
+        assert second.stop() == 0
+
+
+def test_a_secret_key_is_generated_once_with_mode_0600(tmp_path):
+    data_dir = tmp_path / 'data'
+    server = LiveServer(data_dir, env={'SECRET_KEY': ''}).start()
+    assert server.stop() == 0
+    key_file = data_dir / 'secret_key'
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text()
+    assert len(key) >= 32
+
+    server = LiveServer(data_dir, env={'SECRET_KEY': ''}).start()
+    assert server.stop() == 0
+    assert key_file.read_text() == key     # kept across restarts, not regenerated
