@@ -6,6 +6,7 @@ from flask import request
 from collab.errors import ApiError
 
 MAX_JSON_BYTES = 256 * 1024
+MAX_ID = 2**63 - 1   # the largest id a database integer column can hold
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 
 
@@ -60,4 +61,11 @@ def int_arg(name, default, low, high):
         raise ApiError(400, f'{name} must be a whole number', name) from None
     if not low <= value <= high:
         raise ApiError(400, f'{name} must be between {low} and {high}', name)
+    return value
+
+
+def row_id(value, what):
+    """An id from the URL: one no table can hold (SQLite cannot even compare it) is a 404."""
+    if not 0 < value <= MAX_ID:
+        raise ApiError(404, f'no such {what}')
     return value

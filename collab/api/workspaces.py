@@ -14,7 +14,7 @@ bp = Blueprint('api_workspaces', __name__, url_prefix='/api/workspaces')
 
 def membership(workspace_id):
     """(workspace, role) for the current user: 404 if it does not exist, 403 if not a member."""
-    workspace = Workspace.get_or_none(Workspace.id == workspace_id)
+    workspace = Workspace.get_or_none(Workspace.id == v.row_id(workspace_id, 'workspace'))
     if workspace is None:
         raise ApiError(404, 'no such workspace')
     member = Member.get_or_none((Member.workspace == workspace) & (Member.user == g.user))
