@@ -1,4 +1,4 @@
-"""The admin area: JSON over the job ledger (the dashboard pages build on it)."""
-from collab.admin import api
+"""The admin area: the job dashboard pages, their JSON API and /metrics."""
+from collab.admin import api, metrics, views
 
-BLUEPRINTS = [api.bp]
+BLUEPRINTS = [api.bp, views.bp, metrics.bp]

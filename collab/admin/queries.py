@@ -1,35 +1,72 @@
-"""Reads over the job ledger for the admin views: no query per row."""
+"""Reads over the job ledger for the admin: each page is a few indexed queries,
+never one per row, never a count over the job table."""
+import heapq
+
+from collab.admin.filters import JobFilter
 from collab.errors import ApiError
-from collab.job_models import STATES, DeadLetter, Job, JobAttempt
+from collab.job_models import DeadLetter, Job, JobAttempt
 
 MAX_LIMIT = 500
+# Every column but the signed message: lists never need it.
+LIST_FIELDS = [f for f in Job._meta.sorted_fields if f.name != 'message']
 
 
-def list_jobs(state=None, task=None, limit=50, cursor=None):
+def list_jobs(job_filter=None, limit=50, cursor=None):
     """Newest first; `cursor` is the last seen job's seq. Returns (jobs, next_cursor)."""
-    query = Job.select()
-    if state:
-        if state not in STATES:
-            raise ApiError(400, f'state must be one of {", ".join(STATES)}', 'state')
-        query = query.where(Job.state == state)
-    if task:
-        query = query.where(Job.task == task)
-    if cursor is not None:
-        query = query.where(Job.seq < cursor)
-    jobs = list(query.order_by(Job.seq.desc()).limit(limit + 1))
+    job_filter = job_filter or JobFilter()
+    if job_filter.q:
+        exact = _exact_id_match(job_filter, cursor)
+        if exact is not None:
+            return exact, None
+    states = job_filter.states or (None,)
+    # One indexed (state, seq) walk per state, merged: an IN over several
+    # states would make the database sort every matching row.
+    walks = [_page_query(job_filter, state, limit + 1, cursor) for state in states]
+    jobs = list(heapq.merge(*walks, key=lambda job: -job.seq))[:limit + 1]
     next_cursor = jobs[limit - 1].seq if len(jobs) > limit else None
     return jobs[:limit], next_cursor
 
 
-def job_detail(job_id):
+def _page_query(job_filter, state, limit, cursor):
+    query = Job.select(*LIST_FIELDS)
+    for condition in job_filter.conditions():
+        query = query.where(condition)
+    if state:
+        query = query.where(Job.state == state)
+    if cursor is not None:
+        query = query.where(Job.seq < cursor)
+    return list(query.order_by(Job.seq.desc()).limit(limit))
+
+
+def _exact_id_match(job_filter, cursor):
+    """A search for a job id finds that job (if it also passes the other filters)."""
+    if cursor is not None:
+        return None
+    job = Job.select(*LIST_FIELDS).where(Job.job_id == job_filter.q).first()
+    if job is None:
+        return None
+    passes = (not job_filter.states or job.state in job_filter.states) and \
+        (not job_filter.task or job.task == job_filter.task)
+    return [job] if passes else []
+
+
+def get_job(job_id):
     job = Job.get_or_none(Job.job_id == job_id)
     if job is None:
         raise ApiError(404, 'no such job')
-    attempts = (JobAttempt.select().where(JobAttempt.job_id == job_id)
-                .order_by(JobAttempt.id))
+    return job
+
+
+def attempts_of(job_id):
+    return list(JobAttempt.select().where(JobAttempt.job_id == job_id).order_by(JobAttempt.id))
+
+
+def job_detail(job_id):
+    job = get_job(job_id)
     data = job.to_dict()
-    data['attempts_log'] = [a.to_dict(n) for n, a in enumerate(attempts, start=1)]
-    data['related'] = [j.to_dict() for j in related_jobs(job)]
+    data['attempts_log'] = [a.to_dict(n) for n, a in enumerate(attempts_of(job_id), start=1)]
+    data['related'] = [describe_relation(job, other) | other.to_dict()
+                       for other in related_jobs(job)]
     return data
 
 
@@ -42,8 +79,21 @@ def related_jobs(job, limit=100):
         condition |= Job.pipeline_id == job.pipeline_id
     if job.group_id:
         condition |= Job.group_id == job.group_id
-    return (Job.select().where(condition & (Job.job_id != job.job_id))
-            .order_by(Job.seq).limit(limit))
+    return list(Job.select(*LIST_FIELDS).where(condition & (Job.job_id != job.job_id))
+                .order_by(Job.seq).limit(limit))
+
+
+def describe_relation(job, other):
+    """{'relation': ...}: how `other` is linked to `job`."""
+    if other.job_id == job.parent_id:
+        relation = 'parent'
+    elif other.parent_id == job.job_id:
+        relation = 'child'
+    elif job.pipeline_id and other.pipeline_id == job.pipeline_id:
+        relation = 'pipeline'
+    else:
+        relation = job.group_kind or 'group'
+    return {'relation': relation}
 
 
 def list_dead_letters(limit=50):

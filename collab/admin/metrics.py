@@ -1,0 +1,70 @@
+"""GET /metrics: Prometheus text for an admin, or for a scraper holding METRICS_TOKEN
+(`Authorization: Bearer <METRICS_TOKEN>`)."""
+import hmac
+
+from flask import Blueprint, Response, current_app, g, request
+
+from collab.admin import stats
+from collab.admin.counts import task_state_counts
+from collab.errors import ApiError
+from collab.job_models import live_consumers
+
+bp = Blueprint('metrics', __name__)
+CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+
+@bp.url_value_preprocessor
+def _take_metrics_token(endpoint, values):
+    """Runs before user authentication: a metrics token is not a user's token, so
+    it is taken off the request here and remembered instead of failing as one."""
+    g.metrics_token_ok = False
+    expected = current_app.config['SETTINGS'].metrics_token
+    header = request.headers.get('Authorization', '')
+    if expected and header.startswith('Bearer ') and hmac.compare_digest(
+            header[7:].strip().encode(), expected.encode()):
+        g.metrics_token_ok = True
+        request.environ.pop('HTTP_AUTHORIZATION', None)
+
+
+@bp.get('/metrics')
+def metrics():
+    user = g.get('user')
+    if not g.get('metrics_token_ok') and not (user is not None and user.is_admin):
+        raise ApiError(403 if user is not None else 401, 'an admin or the METRICS_TOKEN is required')
+    return Response(render_metrics(), content_type=CONTENT_TYPE)
+
+
+def _label(value):
+    return str(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
+
+
+def _metric(lines, name, kind, help_text, samples):
+    lines.append(f'# HELP {name} {help_text}')
+    lines.append(f'# TYPE {name} {kind}')
+    for labels, value in samples:
+        label_text = ','.join(f'{k}="{_label(v)}"' for k, v in labels.items())
+        lines.append(f'{name}{{{label_text}}} {value}' if label_text else f'{name} {value}')
+
+
+def render_metrics():
+    lines = []
+    _metric(lines, 'collab_jobs', 'gauge', 'Recorded jobs by task and state.',
+            [({'task': t, 'state': s}, n) for (t, s), n in sorted(task_state_counts().items())])
+    depth = stats.queue_depth()
+    _metric(lines, 'collab_queue_depth', 'gauge', 'Messages waiting in the queue.',
+            [({}, depth['queued'] if depth['queued'] is not None else 'NaN')])
+    _metric(lines, 'collab_schedule_depth', 'gauge', 'Messages waiting in the schedule.',
+            [({}, depth['scheduled'] if depth['scheduled'] is not None else 'NaN')])
+    durations = []
+    for row in stats.per_task_stats():
+        for quantile, key in (('0.5', 'p50_ms'), ('0.95', 'p95_ms')):
+            if row[key] is not None:
+                durations.append(({'task': row['task'], 'quantile': quantile}, row[key] / 1000))
+    _metric(lines, 'collab_job_duration_seconds', 'summary',
+            'Job run time over each task\'s recent runs.', durations)
+    hour = stats.window_stats('hour')
+    _metric(lines, 'collab_jobs_finished_last_hour', 'gauge', 'Jobs finished in the last hour.',
+            [({'state': 'succeeded'}, hour['succeeded']), ({'state': 'failed'}, hour['failed'])])
+    _metric(lines, 'collab_consumers_alive', 'gauge', 'Consumer processes with a recent heartbeat.',
+            [({}, live_consumers().count())])
+    return '\n'.join(lines) + '\n'

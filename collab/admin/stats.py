@@ -1,0 +1,110 @@
+"""Throughput, failure rates, per-task durations and consumers, for the dashboard.
+
+Window totals come from an index range over finished_at; per-task durations
+from each task's most recent runs (the (task, seq) index), not from all rows.
+"""
+from datetime import timedelta
+
+from peewee import fn
+
+from collab.admin.counts import task_state_counts
+from collab.fields import iso, utcnow
+from collab.job_models import FAILED, SUCCEEDED, ConsumerProcess, Job, CONSUMER_DEAD_AFTER
+
+WINDOWS = {'hour': (timedelta(hours=1), timedelta(minutes=5)),
+           'day': (timedelta(days=1), timedelta(hours=1))}
+DURATION_SAMPLE = 500
+CHART_SIZE = (240, 48)
+
+
+def percentile(sorted_values, fraction):
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    return round(sorted_values[index], 1)
+
+
+def window_stats(name, now=None):
+    """Finished jobs in the last hour or day: totals, failure rate and buckets for a chart."""
+    now = now or utcnow()
+    span, step = WINDOWS[name]
+    start = now - span
+    rows = (Job.select(Job.finished_at, Job.state)
+            .where((Job.finished_at >= start) & Job.state.in_((SUCCEEDED, FAILED))).tuples())
+    count = int(span / step)
+    succeeded, failed = [0] * count, [0] * count
+    for finished_at, state in rows:
+        slot = min(count - 1, int((finished_at - start) / step))
+        (failed if state == FAILED else succeeded)[slot] += 1
+    total_ok, total_failed = sum(succeeded), sum(failed)
+    done = total_ok + total_failed
+    return {'window': name, 'succeeded': total_ok, 'failed': total_failed,
+            'throughput_per_minute': round(done / (span.total_seconds() / 60), 2),
+            'failure_rate': round(total_failed / done, 4) if done else 0.0,
+            'buckets': [{'start': iso(start + step * i), 'succeeded': s, 'failed': f}
+                        for i, (s, f) in enumerate(zip(succeeded, failed))]}
+
+
+def recent_durations(task):
+    rows = (Job.select(Job.duration_ms).where((Job.task == task) & Job.duration_ms.is_null(False))
+            .order_by(Job.seq.desc()).limit(DURATION_SAMPLE).tuples())
+    return sorted(value for (value,) in rows)
+
+
+def per_task_stats():
+    """[{task, count, succeeded, failed, failure_rate, p50_ms, p95_ms}] from the counts
+    table and each task's last DURATION_SAMPLE runs."""
+    totals = {}
+    for (task, state), n in task_state_counts().items():
+        totals.setdefault(task, {})[state] = n
+    result = []
+    for task in sorted(totals):
+        states = totals[task]
+        ok, failed = states.get(SUCCEEDED, 0), states.get(FAILED, 0)
+        durations = recent_durations(task)
+        result.append({'task': task, 'count': sum(states.values()), 'succeeded': ok,
+                       'failed': failed,
+                       'failure_rate': round(failed / (ok + failed), 4) if ok + failed else 0.0,
+                       'p50_ms': percentile(durations, 0.5),
+                       'p95_ms': percentile(durations, 0.95)})
+    return result
+
+
+def consumers(limit=50):
+    """Consumer processes, newest heartbeat first; dead or stopped ones marked."""
+    dead_before = utcnow() - CONSUMER_DEAD_AFTER
+    rows = ConsumerProcess.select().order_by(ConsumerProcess.last_heartbeat.desc()).limit(limit)
+    return [c.to_dict(alive=c.stopped_at is None and c.last_heartbeat >= dead_before)
+            for c in rows]
+
+
+def chart_points(buckets, key, peak):
+    """An SVG polyline's points for one series, scaled to CHART_SIZE."""
+    width, height = CHART_SIZE
+    if not buckets:
+        return ''
+    step = width / max(1, len(buckets) - 1)
+    return ' '.join(f'{i * step:.1f},{height - (b[key] / peak * (height - 2) if peak else 0):.1f}'
+                    for i, b in enumerate(buckets))
+
+
+def chart(window):
+    """Data for the server-drawn SVG chart of a window."""
+    peak = max((b['succeeded'] + b['failed'] for b in window['buckets']), default=0)
+    return {'width': CHART_SIZE[0], 'height': CHART_SIZE[1], 'peak': peak,
+            'succeeded': chart_points(window['buckets'], 'succeeded', peak),
+            'failed': chart_points(window['buckets'], 'failed', peak)}
+
+
+def dashboard_stats():
+    return {'hour': window_stats('hour'), 'day': window_stats('day'),
+            'tasks': per_task_stats(), 'consumers': consumers(),
+            'queue': queue_depth()}
+
+
+def queue_depth():
+    from tasks.queue import huey
+    try:
+        return {'queued': huey.storage.queue_size(), 'scheduled': huey.storage.schedule_size()}
+    except Exception:
+        return {'queued': None, 'scheduled': None}
