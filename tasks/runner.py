@@ -17,7 +17,9 @@ from huey.consumer import Consumer, Worker
 from collab.fields import utcnow
 from collab.job_models import HEARTBEAT_SECONDS, ConsumerProcess
 from tasks import ledger
+from tasks.control import PausableScheduler
 from tasks.prune import prune_jobs
+from tasks.recovery import recover_orphaned_claims
 from tasks.queue import huey
 
 log = logging.getLogger('collab.consumer')
@@ -37,6 +39,7 @@ class WakingWorker(Worker):
 
 class CollabConsumer(Consumer):
     worker_class = WakingWorker
+    scheduler_class = PausableScheduler   # skips periodic tasks paused in the admin
 
     def __init__(self, huey, embedded=False, **options):
         super().__init__(huey, **options)
@@ -96,6 +99,7 @@ class ConsumerRunner:
 
     def _register(self):
         ledger.set_consumer_id(self.id)
+        huey.storage.claimer = self.id   # dequeues claim messages for this consumer
         ConsumerProcess.insert(
             id=self.id, hostname=socket.gethostname(), pid=os.getpid(),
             workers=self.consumer.workers, backend=self.settings.queue_backend,
@@ -107,6 +111,7 @@ class ConsumerRunner:
         ).execute()
         log.info('consumer %s started: %d workers, %s backend', self.id,
                  self.consumer.workers, self.settings.queue_backend)
+        self._recover()
 
     def _finish(self):
         self._stopping.set()
@@ -118,6 +123,15 @@ class ConsumerRunner:
             log.exception('could not record the consumer stop')
         log.info('consumer %s stopped', self.id)
 
+    def _recover(self):
+        try:
+            recovered = recover_orphaned_claims(self.id)
+        except Exception:
+            log.exception('crash recovery failed; will try again')
+            return
+        if recovered:
+            log.warning('recovered %d jobs from consumers that stopped mid-run', recovered)
+
     def _beat(self):
         next_prune = time.monotonic()
         while not self._stopping.wait(HEARTBEAT_SECONDS):
@@ -126,6 +140,7 @@ class ConsumerRunner:
                     ConsumerProcess.id == self.id).execute()
                 if self.consumer.embedded:
                     self.consumer.check_worker_health()
+                self._recover()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_SECONDS
                     prune_jobs(self.settings)
