@@ -17,7 +17,7 @@ def create_app(settings=None):
     # Imported here, as in Flask's tutorial: the blueprints import task names,
     # and the tasks import collab's services.
     import tasks
-    from collab import admin, api, auth, errors, health, pages
+    from collab import admin, api, auth, errors, health, pages, realtime
     from collab.enqueue import wake_dispatcher
     from tasks.outbox import dispatcher
 
@@ -43,6 +43,7 @@ def create_app(settings=None):
     app.teardown_request(wake_dispatcher)
     app.teardown_request(lambda exc: close_connection())
     errors.init_app(app)
+    realtime.init_app(app)   # flask-sock: the /ws route
     for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp]:
         app.register_blueprint(blueprint)
     return app
@@ -51,10 +52,12 @@ def create_app(settings=None):
 def prepare(settings):
     """Bind the database, create or migrate the schema, create the first admin if asked."""
     from collab.schema import create_schema
+    from collab.search import create_index as create_search_index
     from collab.users import bootstrap_admin
     logging.getLogger(__name__).debug('database: %s', settings.database_url)
     open_database(settings.database_url)
     create_schema()
+    create_search_index()
     with database.connection_context():
         bootstrap_admin(settings)
 

@@ -79,4 +79,157 @@ class Activity(BaseModel):
                 'created_at': iso(self.created_at)}
 
 
-DOMAIN_MODELS = [User, ApiToken, Workspace, Member, Activity]
+class Invite(BaseModel):
+    """An invitation by email; only the token's SHA-256 is stored."""
+    id = AutoField()
+    workspace = ForeignKeyField(Workspace, backref='invites', on_delete='CASCADE')
+    email = CharField(max_length=254)
+    token_hash = CharField(max_length=64, unique=True)
+    invited_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+    accepted_at = DateTimeField(null=True)
+
+    def to_dict(self):
+        return {'id': self.id, 'workspace_id': self.workspace_id, 'email': self.email,
+                'expires_at': iso(self.expires_at), 'accepted_at': iso(self.accepted_at)}
+
+
+class Document(BaseModel):
+    id = AutoField()
+    workspace = ForeignKeyField(Workspace, backref='documents', on_delete='CASCADE')
+    title = CharField(max_length=200)
+    content = TextField(default='')
+    version = IntegerField(default=1)
+    created_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    updated_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    def to_dict(self, content=True):
+        data = {'id': self.id, 'workspace_id': self.workspace_id, 'title': self.title,
+                'version': self.version, 'created_by': self.created_by_id,
+                'updated_by': self.updated_by_id, 'created_at': iso(self.created_at),
+                'updated_at': iso(self.updated_at)}
+        if content:
+            data['content'] = self.content
+        return data
+
+
+class DocumentVersion(BaseModel):
+    id = AutoField()
+    document = ForeignKeyField(Document, backref='versions', on_delete='CASCADE')
+    version = IntegerField()
+    title = CharField(max_length=200)
+    content = TextField()
+    author = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('document', 'version'), True),)
+
+    def to_dict(self, content=True):
+        data = {'id': self.id, 'document_id': self.document_id, 'version': self.version,
+                'title': self.title, 'author_id': self.author_id,
+                'created_at': iso(self.created_at)}
+        if content:
+            data['content'] = self.content
+        return data
+
+
+class Channel(BaseModel):
+    id = AutoField()
+    workspace = ForeignKeyField(Workspace, backref='channels', on_delete='CASCADE')
+    name = CharField(max_length=80)
+    created_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('workspace', 'name'), True),)
+
+    def to_dict(self):
+        return {'id': self.id, 'workspace_id': self.workspace_id, 'name': self.name,
+                'created_by': self.created_by_id, 'created_at': iso(self.created_at)}
+
+
+class Message(BaseModel):
+    id = AutoField()
+    channel = ForeignKeyField(Channel, backref='messages', on_delete='CASCADE')
+    user = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    def to_dict(self):
+        return {'id': self.id, 'channel_id': self.channel_id, 'user_id': self.user_id,
+                'body': self.body, 'created_at': iso(self.created_at)}
+
+
+class File(BaseModel):
+    """An upload; the bytes live in DATA_DIR/files under `stored_name`, never the user's name."""
+    id = AutoField()
+    workspace = ForeignKeyField(Workspace, backref='files', on_delete='CASCADE')
+    uploaded_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    name = CharField(max_length=255)
+    stored_name = CharField(max_length=64, unique=True)
+    content_type = CharField(max_length=100)
+    size = IntegerField()
+    created_at = DateTimeField(default=utcnow)
+
+    def to_dict(self):
+        return {'id': self.id, 'workspace_id': self.workspace_id, 'name': self.name,
+                'content_type': self.content_type, 'size': self.size,
+                'uploaded_by': self.uploaded_by_id, 'created_at': iso(self.created_at),
+                'url': f'/api/files/{self.id}'}
+
+
+class Notification(BaseModel):
+    id = AutoField()
+    user = ForeignKeyField(User, backref='notifications', on_delete='CASCADE')
+    type = CharField(max_length=50)
+    data = JSONText(null=True)
+    # The id of the task that created it: a retried task never stores it twice.
+    dedupe_key = CharField(max_length=64, null=True, unique=True)
+    read_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('user', 'read_at'), False),)
+
+    def to_dict(self):
+        return {'id': self.id, 'type': self.type, 'data': self.data or {},
+                'read': self.read_at is not None, 'created_at': iso(self.created_at)}
+
+
+class Export(BaseModel):
+    PENDING, RUNNING, READY, FAILED = 'pending', 'running', 'ready', 'failed'
+
+    id = AutoField()
+    workspace = ForeignKeyField(Workspace, backref='exports', on_delete='CASCADE')
+    requested_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
+    state = CharField(max_length=10, default=PENDING)
+    job_id = CharField(max_length=64, null=True)
+    filename = CharField(max_length=100, null=True)
+    error = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+
+    def to_dict(self):
+        data = {'id': self.id, 'workspace_id': self.workspace_id, 'state': self.state,
+                'job_id': self.job_id, 'created_at': iso(self.created_at),
+                'finished_at': iso(self.finished_at)}
+        if self.state == self.READY:
+            data['download_url'] = f'/api/exports/{self.id}/download'
+        if self.state == self.FAILED:
+            data['error'] = self.error
+        return data
+
+
+class Presence(BaseModel):
+    """Who was online, persisted by presence.sync_online_status from the live registry."""
+    user = ForeignKeyField(User, primary_key=True, on_delete='CASCADE')
+    online = BooleanField(default=False)
+    last_seen_at = DateTimeField(null=True)
+
+
+DOMAIN_MODELS = [User, ApiToken, Workspace, Member, Activity, Invite, Document,
+                 DocumentVersion, Channel, Message, File, Notification, Export, Presence]

@@ -1,9 +1,34 @@
 """Activity feed tasks."""
-from collab import activity
+from huey import crontab
+
+from collab import activity, digest
+from collab.models import Workspace
+from tasks.notifications import send_batch_notifications
 from tasks.queue import huey
+from tasks.slots import DAY, once_per_slot
 
 
 @huey.task()
 def log_activity(workspace_id, user_id, action, target_type, target_id=None, metadata=None):
     """Append one entry to a workspace's activity feed."""
     activity.record(workspace_id, user_id, action, target_type, target_id, metadata)
+
+
+@huey.task()
+def generate_daily_digest(workspace_id):
+    """Last 24 h: count and top contributors, as a batch notification to every member."""
+    summary = digest.summarize(workspace_id)
+    if summary is None:
+        return None   # nothing happened: nothing is sent
+    members = digest.member_ids(workspace_id)
+    send_batch_notifications(members, 'digest', summary)
+    return len(members)
+
+
+@huey.periodic_task(crontab(hour='8', minute='0'))
+@once_per_slot(DAY)
+def generate_all_digests():
+    ids = [w.id for w in Workspace.select(Workspace.id)]
+    for workspace_id in ids:
+        generate_daily_digest(workspace_id)
+    return len(ids)

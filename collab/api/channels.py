@@ -1,0 +1,54 @@
+"""Chat channels and their messages."""
+from flask import Blueprint, g, jsonify
+
+from collab import actions, validation as v
+from collab.access import require
+from collab.api.common import ID, before_id, content
+from collab.api.workspaces import membership
+from collab.auth import login_required
+from collab.errors import ApiError
+from collab.models import Channel, Message
+
+bp = Blueprint('api_channels', __name__, url_prefix='/api')
+MAX_MESSAGE = 10_000
+
+
+@bp.get(f'/workspaces/<{ID}:workspace_id>/channels')
+@login_required
+def list_channels(workspace_id):
+    workspace, _ = membership(workspace_id)
+    rows = Channel.select().where(Channel.workspace == workspace).order_by(Channel.name)
+    return jsonify({'channels': [c.to_dict() for c in rows]})
+
+
+@bp.post(f'/workspaces/<{ID}:workspace_id>/channels')
+@login_required
+def create_channel(workspace_id):
+    workspace, _ = membership(workspace_id)
+    name = v.text(v.json_body(), 'name', 80).lower()
+    if Channel.select().where((Channel.workspace == workspace) & (Channel.name == name)).exists():
+        raise ApiError(409, 'a channel with this name already exists', 'name')
+    return jsonify(actions.create_channel(workspace, g.user, name).to_dict()), 201
+
+
+@bp.get(f'/channels/<{ID}:channel_id>/messages')
+@login_required
+def list_messages(channel_id):
+    channel = require(Channel, channel_id, 'channel')
+    limit, before = v.int_arg('limit', 50, 1, 1000), before_id()
+    query = Message.select().where(Message.channel == channel)
+    if before:
+        query = query.where(Message.id < before)
+    rows = list(query.order_by(Message.id.desc()).limit(limit))
+    return jsonify({'messages': [m.to_dict() for m in rows],
+                    'next_before': rows[-1].id if len(rows) == limit else None})
+
+
+@bp.post(f'/channels/<{ID}:channel_id>/messages')
+@login_required
+def post_message(channel_id):
+    channel = require(Channel, channel_id, 'channel')
+    body = content(v.json_body(), 'body', max_length=MAX_MESSAGE)
+    if not body.strip():
+        raise ApiError(400, 'body must not be empty', 'body')
+    return jsonify(actions.post_message(channel, g.user, body).to_dict()), 201

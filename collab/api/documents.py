@@ -1,0 +1,71 @@
+"""Documents and their versions."""
+from flask import Blueprint, g, jsonify
+
+from collab import actions, validation as v
+from collab.access import require
+from collab.api.common import ID, content
+from collab.api.workspaces import membership
+from collab.auth import login_required
+from collab.errors import ApiError
+from collab.models import Document, DocumentVersion
+
+bp = Blueprint('api_documents', __name__, url_prefix='/api')
+
+
+@bp.get(f'/workspaces/<{ID}:workspace_id>/documents')
+@login_required
+def list_documents(workspace_id):
+    workspace, _ = membership(workspace_id)
+    docs = Document.select().where(Document.workspace == workspace).order_by(
+        Document.updated_at.desc(), Document.id.desc())
+    return jsonify({'documents': [d.to_dict(content=False) for d in docs]})
+
+
+@bp.post(f'/workspaces/<{ID}:workspace_id>/documents')
+@login_required
+def create_document(workspace_id):
+    workspace, _ = membership(workspace_id)
+    data = v.json_body()
+    doc = actions.create_document(workspace, g.user, v.text(data, 'title', 200),
+                                  content(data, required=False) or '')
+    return jsonify(doc.to_dict()), 201
+
+
+@bp.get(f'/documents/<{ID}:document_id>')
+@login_required
+def get_document(document_id):
+    return jsonify(require(Document, document_id, 'document').to_dict())
+
+
+@bp.put(f'/documents/<{ID}:document_id>')
+@login_required
+def update_document(document_id):
+    doc = require(Document, document_id, 'document')
+    data = v.json_body()
+    title, text = v.text(data, 'title', 200, required=False), content(data)
+    return jsonify(actions.update_document(doc, g.user, title, text).to_dict())
+
+
+@bp.delete(f'/documents/<{ID}:document_id>')
+@login_required
+def delete_document(document_id):
+    actions.delete_document(require(Document, document_id, 'document'), g.user)
+    return jsonify({'deleted': document_id})
+
+
+@bp.get(f'/documents/<{ID}:document_id>/versions')
+@login_required
+def list_versions(document_id):
+    doc = require(Document, document_id, 'document')
+    rows = doc.versions.order_by(DocumentVersion.version.desc())
+    return jsonify({'versions': [r.to_dict(content=False) for r in rows]})
+
+
+@bp.get(f'/documents/<{ID}:document_id>/versions/<{ID}:number>')
+@login_required
+def get_version(document_id, number):
+    doc = require(Document, document_id, 'document')
+    row = doc.versions.where(DocumentVersion.version == number).first()
+    if row is None:
+        raise ApiError(404, 'no such version')
+    return jsonify(row.to_dict())

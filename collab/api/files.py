@@ -1,0 +1,50 @@
+"""File uploads (multipart) and downloads (always as an attachment)."""
+from flask import Blueprint, current_app, g, jsonify, request, send_file
+
+from collab import actions, files
+from collab.access import require
+from collab.api.common import ID
+from collab.api.workspaces import membership
+from collab.auth import login_required
+from collab.errors import ApiError
+from collab.models import File
+
+bp = Blueprint('api_files', __name__, url_prefix='/api')
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@bp.get(f'/workspaces/<{ID}:workspace_id>/files')
+@login_required
+def list_files(workspace_id):
+    workspace, _ = membership(workspace_id)
+    rows = File.select().where(File.workspace == workspace).order_by(File.id.desc())
+    return jsonify({'files': [f.to_dict() for f in rows]})
+
+
+@bp.post(f'/workspaces/<{ID}:workspace_id>/files')
+@login_required
+def upload(workspace_id):
+    workspace, _ = membership(workspace_id)
+    # Refuse an oversized upload before reading it, when the client says its size.
+    if (request.content_length or 0) > files.MAX_FILE_BYTES + MULTIPART_OVERHEAD:
+        raise ApiError(413, f'file is larger than {files.MAX_FILE_BYTES} bytes', 'file')
+    if not (request.mimetype or '').startswith('multipart/form-data'):
+        raise ApiError(400, 'send the file as multipart/form-data in a field named "file"', 'file')
+    upload = request.files.get('file')
+    if upload is None or not upload.filename:
+        raise ApiError(400, 'file is required (a multipart field named "file")', 'file')
+    return jsonify(actions.upload_file(workspace, g.user, upload).to_dict()), 201
+
+
+@bp.get(f'/files/<{ID}:file_id>')
+@login_required
+def download(file_id):
+    row = require(File, file_id, 'file')
+    path = files.path_for(current_app.config['SETTINGS'], row.stored_name)
+    if not path.is_file():
+        raise ApiError(410, 'the stored file is missing')
+    response = send_file(path, mimetype='application/octet-stream', as_attachment=True,
+                         download_name=row.name, max_age=0)
+    response.headers['X-Content-Type-Options'] = 'nosniff'
+    response.headers['Content-Security-Policy'] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,133 @@
+"""`/ws`: notifications and presence pushed to the browser over a WebSocket (flask-sock).
+
+Admission happens before the upgrade, as plain HTTP: a session cookie or
+`?token=`, and an Origin (when a browser sends one) of this very host —
+another site's page must not ride on the user's cookie. A socket then lives in
+one server thread; it holds no database connection (one is opened per event
+that needs it), and other threads reach it through the registry in
+collab.broadcast.
+"""
+import json
+import logging
+import threading
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, g, request
+from flask_sock import Sock
+
+from collab import broadcast
+from collab.db import close_connection, database
+from collab.errors import ApiError
+from collab.models import Member
+from collab.users import user_for_token
+
+log = logging.getLogger('collab.realtime')
+
+sock = Sock()
+bp = Blueprint('realtime', __name__)
+
+# Refresh this user's presence while the socket is quiet this often (seconds).
+REFRESH_SECONDS = 30
+SERVER_OPTIONS = {'ping_interval': 25, 'max_message_size': 64 * 1024}
+
+
+def init_app(app):
+    app.config.setdefault('SOCK_SERVER_OPTIONS', SERVER_OPTIONS)
+    sock.init_app(app)
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def admit():
+    """Refuse a foreign Origin or a missing login before the upgrade."""
+    origin = request.headers.get('Origin')
+    if origin is not None and urlparse(origin).netloc != request.host:
+        raise ApiError(403, 'cross-origin WebSocket refused')
+    user = g.get('user')
+    token = request.args.get('token')
+    if user is None and token:
+        user = user_for_token(token)
+    if user is None:
+        raise ApiError(401, 'authentication required (session cookie or ?token=)')
+    g.socket_user_id = user.id
+
+
+class Connection:
+    """One socket; sends from any thread are serialized."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self._lock = threading.Lock()
+
+    def send(self, text):
+        with self._lock:
+            self.ws.send(text)
+
+
+@sock.route('/ws', bp=bp)
+def socket(ws):
+    user_id = g.socket_user_id
+    close_connection()   # the socket may live for hours: give the connection back now
+    settings = current_app.config['SETTINGS']
+    SocketSession(ws, user_id, settings).run()
+
+
+class SocketSession:
+    def __init__(self, ws, user_id, settings):
+        self.ws, self.user_id = ws, user_id
+        self.connection = Connection(ws)
+        self.broadcaster = broadcast.broadcaster(settings)
+        self.presence = broadcast.presence(settings)
+
+    def run(self):
+        self.broadcaster.start_listener()
+        first = broadcast.registry.add(self.user_id, self.connection)
+        try:
+            self.presence.touch(self.user_id)
+            if first:
+                self.announce(online=True)
+            self.connection.send(json.dumps({'type': 'hello', 'user_id': self.user_id}))
+            self.receive_loop()
+        finally:
+            if broadcast.registry.remove(self.user_id, self.connection):
+                self._leave()
+
+    def receive_loop(self):
+        while True:
+            text = self.ws.receive(timeout=REFRESH_SECONDS)
+            if text is None:
+                self.presence.touch(self.user_id)
+                continue
+            self.handle(text)
+
+    def handle(self, text):
+        try:
+            message = json.loads(text)
+        except (TypeError, ValueError):
+            message = None
+        kind = message.get('type') if isinstance(message, dict) else None
+        if kind == 'ping':
+            self.presence.touch(self.user_id)
+            self.connection.send(json.dumps({'type': 'pong'}))
+        else:
+            self.connection.send(json.dumps({'type': 'error',
+                                             'error': 'unknown message; send {"type": "ping"}'}))
+
+    def _leave(self):
+        try:
+            self.presence.leave(self.user_id)
+            self.announce(online=False)
+        except Exception:
+            log.exception('could not announce that user %s left', self.user_id)
+
+    def announce(self, online):
+        """Tell the user's co-members (in every web process) that they came or went."""
+        with database.connection_context():
+            workspace_ids = [m.workspace_id for m in
+                             Member.select(Member.workspace).where(Member.user == self.user_id)]
+            peers = {m.user_id for m in Member.select(Member.user)
+                     .where(Member.workspace.in_(workspace_ids))} if workspace_ids else set()
+        peers.discard(self.user_id)
+        if peers:
+            self.broadcaster.publish(peers, {'type': 'presence', 'user_id': self.user_id,
+                                             'online': online, 'workspace_ids': workspace_ids})

@@ -1,0 +1,43 @@
+"""Document versions and their search index."""
+from huey import crontab
+
+from collab import documents, search
+from tasks.queue import huey
+from tasks.slots import WEEK, once_per_slot
+
+
+@huey.task()
+def process_document_version(document_id, user_id):
+    """Snapshot the document's current version; start the cleanup when over VERSIONS_KEEP.
+
+    Returns the document id: the next pipeline stage, index_document, takes it.
+    """
+    keep = huey.settings.versions_keep
+    if documents.snapshot_version(document_id, user_id) is not None:
+        if documents.version_count(document_id) > keep:
+            cleanup_old_versions(document_id, keep)
+    return document_id
+
+
+@huey.task()
+def index_document(document_id):
+    """Re-index one document (removes it from the index when it is gone)."""
+    return search.index_document(document_id)
+
+
+@huey.task()
+def cleanup_old_versions(document_id, keep):
+    """Keep the newest `keep` versions."""
+    return documents.prune_versions(document_id, keep)
+
+
+@huey.periodic_task(crontab(day_of_week='0', hour='0', minute='0'))
+@once_per_slot(WEEK)
+def cleanup_all_old_versions():
+    keep = huey.settings.versions_keep
+    return sum(documents.prune_versions(doc_id, keep) for doc_id in documents.documents_over(keep))
+
+
+def version_pipeline(document_id, user_id):
+    """The pipeline every save starts: snapshot, then re-index."""
+    return process_document_version.s(document_id, user_id).then(index_document)

@@ -1,0 +1,15 @@
+"""Presence: the live registry persisted every five minutes."""
+from huey import crontab
+
+from collab import broadcast, presence
+from tasks.queue import huey
+from tasks.slots import once_per_slot
+
+FIVE_MINUTES = 300
+
+
+@huey.periodic_task(crontab(minute='*/5'))
+@once_per_slot(FIVE_MINUTES)
+def sync_online_status():
+    online = broadcast.presence(huey.settings).online_user_ids()
+    return presence.persist(online)

@@ -1,0 +1,86 @@
+"""Workspace exports (a chord) and invite expiry."""
+import logging
+
+from huey import crontab, group
+from huey.utils import SKIPPED, Error
+
+from collab import exports, invites
+from collab.models import Export
+from tasks.notifications import send_notification
+from tasks.queue import huey
+from tasks.slots import HOUR, once_per_slot
+
+log = logging.getLogger('collab.tasks')
+
+# Export parts retry once after 1 s (not the default 2-4-8 s): a part that
+# fails twice fails the whole export, and the requester hears of it in seconds.
+PART_POLICY = {'retries': 1, 'retry_delay': 1, 'retry_backoff': 1}
+
+
+@huey.task()
+def export_workspace(workspace_id, user_id, export_id):
+    """Start the chord: the three parts in parallel, then combine_exports."""
+    export = exports.get(export_id)
+    if export is None or export.state != Export.PENDING:
+        return None   # gone, or already started by an earlier attempt
+    huey.enqueue(group([export_documents.s(export_id), export_channels.s(export_id),
+                        export_files.s(export_id)]).then(combine_exports, export_id))
+    Export.update(state=Export.RUNNING).where(Export.id == export_id).execute()
+    return export_id
+
+
+@huey.task(**PART_POLICY)
+def export_documents(export_id):
+    return _part(export_id, exports.export_documents)
+
+
+@huey.task(**PART_POLICY)
+def export_channels(export_id):
+    return _part(export_id, exports.export_channels)
+
+
+@huey.task(**PART_POLICY)
+def export_files(export_id):
+    return _part(export_id, exports.export_files)
+
+
+def _part(export_id, build):
+    export = exports.get(export_id)
+    if export is None:
+        return []
+    return build(huey.settings, export)
+
+
+@huey.task()
+def combine_exports(export_id, part_results):
+    """Zip the parts, mark the export ready and tell the requester; or mark it failed."""
+    export = exports.get(export_id)
+    if export is None or export.state in (Export.READY, Export.FAILED):
+        return None
+    failures = [r for r in part_results if isinstance(r, Error) or r is SKIPPED]
+    data = {'export_id': export.id, 'workspace_id': export.workspace_id,
+            'workspace': export.workspace.name}
+    if failures:
+        error = _describe(failures[0])
+        exports.discard_parts(huey.settings, export_id)
+        exports.finish(export, Export.FAILED, error=error)
+        send_notification(export.requested_by_id, 'export.failed', dict(data, error=error))
+        return Export.FAILED
+    names = [name for names in part_results for name in names]
+    exports.finish(export, Export.READY, filename=exports.combine(huey.settings, export, names))
+    send_notification(export.requested_by_id, 'export.ready',
+                      dict(data, download_url=f'/api/exports/{export.id}/download'))
+    return Export.READY
+
+
+def _describe(failure):
+    if isinstance(failure, Error):
+        meta = failure.metadata or {}
+        return f"{meta.get('error', 'a part of the export failed')}"[:500]
+    return 'a part of the export was revoked'
+
+
+@huey.periodic_task(crontab(minute='0'))
+@once_per_slot(HOUR)
+def cleanup_expired_invites():
+    return invites.delete_expired()
