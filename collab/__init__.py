@@ -17,7 +17,7 @@ def create_app(settings=None):
     # Imported here, as in Flask's tutorial: the blueprints import task names,
     # and the tasks import collab's services.
     import tasks
-    from collab import admin, api, auth, errors, health, pages, realtime
+    from collab import admin, api, auth, errors, health, pages, realtime, security
     from collab.enqueue import wake_dispatcher
     from tasks.outbox import dispatcher
 
@@ -37,6 +37,8 @@ def create_app(settings=None):
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
         JSON_SORT_KEYS=False,
     )
+    app.session_interface = security.SessionInterface()
+    app.after_request(security.add_security_headers)
     app.before_request(_open_connection)
     app.before_request(auth.load_user)
     app.before_request(auth.check_csrf)

@@ -3,7 +3,8 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
-from collab import users
+from collab import security
+from collab.errors import ApiError
 from collab.auth import csrf_token, login_session
 
 bp = Blueprint('pages', __name__)
@@ -26,7 +27,10 @@ def login():
     error = None
     if request.method == 'POST':
         email = (request.form.get('email') or '').strip().lower()
-        user = users.authenticate(email, request.form.get('password') or '')
+        try:
+            user = security.authenticate(email, request.form.get('password') or '')
+        except ApiError as exc:
+            return render_template('login.html', error=exc.message), exc.status
         if user is not None:
             login_session(user)
             return redirect(_safe_next(request.args.get('next')))

@@ -13,6 +13,7 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 from collab.db import database, is_sqlite
 from collab.job_models import JOB_MODELS
 from collab.models import DOMAIN_MODELS, BaseModel
+from collab.ratelimit import RateLimitWindow
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ def create_schema():
     with database.connection_context():
         with database.atomic():
             fresh = not SchemaVersion.table_exists()
-            database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS], safe=True)
+            database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS, RateLimitWindow],
+                                  safe=True)
             if fresh:
                 # A fresh schema already has every column: mark migrations as done.
                 for version, _ in MIGRATIONS:

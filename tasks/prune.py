@@ -1,9 +1,11 @@
 """Pruning of job records by age and count (SPEC §5 defaults: 14 days, 1,000,000 rows, failed 30 days)."""
 import logging
+import time
 from datetime import timedelta
 
 from peewee import fn
 
+from collab import ratelimit
 from collab.fields import utcnow
 from collab.job_models import FAILED, DeadLetter, Job, JobAttempt
 
@@ -21,6 +23,7 @@ def prune_jobs(settings, now=None):
     excess = Job.delete().where(Job.seq <= newest - settings.job_retention_rows).execute()
     JobAttempt.delete().where(JobAttempt.started_at < keep_failed_until).execute()
     DeadLetter.delete().where(DeadLetter.received_at < keep_failed_until).execute()
+    ratelimit.forget_before(time.time())
     if old or excess:
         log.info('pruned %d old and %d excess job records', old, excess)
     return old + excess

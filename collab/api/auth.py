@@ -1,7 +1,7 @@
 """Register, log in and out, and the current user."""
 from flask import Blueprint, g, jsonify, request, session
 
-from collab import users, validation as v
+from collab import security, users, validation as v
 from collab.auth import csrf_token, login_required, login_session
 from collab.errors import ApiError
 
@@ -22,7 +22,7 @@ def login():
     password = data.get('password')
     if not isinstance(password, str) or not password:
         raise ApiError(400, 'password is required', 'password')
-    user = users.authenticate(v.email(data), password)
+    user = security.authenticate(v.email(data), password)
     if user is None:
         raise ApiError(401, 'wrong email or password')
     login_session(user)
