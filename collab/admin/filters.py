@@ -49,7 +49,7 @@ class JobFilter:
         if self.until:
             found.append(Job.enqueued_at < self.until)
         if self.q:
-            found.append(Job.args.contains(_json_fragment(self.q)))
+            found.append(Job.args.cast('text').contains(_json_fragment(self.q)))
         return found
 
     def as_args(self, **changes):

@@ -1,0 +1,172 @@
+"""The admin dashboard at scale: fill the job ledger with realistic rows, then
+time the pages and JSON an admin uses (p50/p95 over repeated requests).
+
+    python bench/admin_scale.py DATA_DIR [--rows 1000000] [--repeat 30]
+
+DATA_DIR gets its own SQLite database (or DATABASE_URL from the environment);
+rows already there are kept, so a second run only measures.
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from collab import create_app  # noqa: E402
+from collab.db import database  # noqa: E402
+from collab.fields import utcnow  # noqa: E402
+from collab.job_models import Job, JobAttempt  # noqa: E402
+from collab.models import User  # noqa: E402
+from collab.settings import Settings  # noqa: E402
+from collab.users import create_or_promote_admin  # noqa: E402
+
+TASKS = ['activity.log_activity', 'notifications.send_notification',
+         'notifications.send_push_notification', 'notifications.send_batch_notifications',
+         'documents.process_document_version', 'documents.index_document',
+         'documents.cleanup_old_versions', 'workspaces.export_workspace',
+         'activity.generate_daily_digest', 'presence.sync_online_status',
+         'workspaces.cleanup_expired_invites', 'search.full_reindex']
+TASK_WEIGHTS = [30, 25, 10, 2, 10, 10, 3, 1, 1, 6, 1, 1]
+STATES = ['succeeded', 'failed', 'queued', 'scheduled', 'running', 'retrying',
+          'revoked', 'expired', 'interrupted']
+STATE_WEIGHTS = [9300, 300, 150, 80, 20, 50, 50, 25, 25]
+SPAN = timedelta(days=14)
+BATCH = 5000
+ADMIN = ('bench-admin@example.com', 'bench admin password')
+TRACEBACK = ('Traceback (most recent call last):\n  File "tasks/notifications.py", line 42, '
+             'in send_notification\n    deliver(user_id, data)\nConnectionError: push gateway '
+             'timed out\n')
+
+
+def job_row(seq, start, rng):
+    task = rng.choices(TASKS, TASK_WEIGHTS)[0]
+    state = rng.choices(STATES, STATE_WEIGHTS)[0]
+    enqueued = start + SPAN * (seq / ROWS)
+    started = enqueued + timedelta(milliseconds=rng.randint(1, 400))
+    duration = round(rng.lognormvariate(3, 1), 3)
+    finished = started + timedelta(milliseconds=duration)
+    final = state in ('succeeded', 'failed', 'revoked', 'expired', 'interrupted')
+    args = {'args': [rng.randint(1, 5000), rng.randint(1, 20000), rng.choice(
+        ['document.updated', 'message.posted', 'member.joined', 'file.uploaded']),
+        f'user-{rng.randint(1, 3000)}@example.com']}
+    attempts = {'failed': 4, 'retrying': rng.randint(1, 3)}.get(state, 1)
+    return {
+        'job_id': str(uuid.UUID(int=rng.getrandbits(128))), 'task': task,
+        'args': args, 'message': None, 'state': state,
+        'attempts': 0 if state in ('queued', 'scheduled') else attempts, 'max_attempts': 4,
+        'enqueued_at': enqueued,
+        'scheduled_for': enqueued + timedelta(minutes=5) if state == 'scheduled' else None,
+        'started_at': started if state not in ('queued', 'scheduled') else None,
+        'finished_at': finished if final else None,
+        'duration_ms': duration if final else None,
+        'error': 'ConnectionError: push gateway timed out' if state in ('failed', 'retrying') else None,
+        'consumer': 'bench-host:1234:abcdef',
+    }
+
+
+def fill(rows):
+    """Insert `rows` jobs oldest first, BATCH per transaction; failed/retrying ones get attempts."""
+    global ROWS
+    ROWS = rows
+    have = Job.select().count()
+    if have >= rows:
+        print(f'ledger already holds {have:,} jobs; measuring only')
+        return
+    rng = random.Random(7)
+    start = utcnow() - SPAN
+    began = time.perf_counter()
+    for offset in range(have, rows, BATCH):
+        batch = [job_row(seq, start, rng) for seq in range(offset, min(rows, offset + BATCH))]
+        attempts = [{'job_id': j['job_id'], 'started_at': j['started_at'], 'finished_at': j['finished_at'],
+                     'outcome': 'error', 'error': j['error'], 'traceback': TRACEBACK,
+                     'consumer': j['consumer']}
+                    for j in batch if j['error'] for _ in range(j['attempts'])]
+        with database.atomic():
+            Job.insert_many(batch).execute()
+            if attempts:
+                JobAttempt.insert_many(attempts).execute()
+    print(f'filled {rows - have:,} jobs in {time.perf_counter() - began:.1f} s')
+
+
+def admin_headers(client):
+    create_or_promote_admin(*ADMIN)
+    token = client.post('/api/auth/login', json={'email': ADMIN[0], 'password': ADMIN[1]}).json['token']
+    return {'Authorization': f'Bearer {token}'}
+
+
+def sample_ids():
+    failed = Job.select(Job.job_id).where(Job.state == 'failed').order_by(Job.seq.desc()).first()
+    middle = Job.select(Job.job_id).where(Job.seq == Job.select(Job.seq).order_by(Job.seq.desc()).scalar() // 2).first()
+    return failed.job_id, (middle or failed).job_id
+
+
+def cases():
+    failed_id, old_id = sample_ids()
+    since = (utcnow() - timedelta(hours=6)).strftime('%Y-%m-%dT%H:%M')
+    tabs = ['queued', 'scheduled', 'running', 'retrying', 'failed', 'succeeded', 'ended']
+    yield 'page: all jobs (first page + counts)', '/admin/jobs'
+    for tab in tabs:
+        yield f'page: tab {tab}', f'/admin/jobs?state={tab}'
+    yield 'page: failed + task filter', '/admin/jobs?state=failed&task=notifications.send_notification'
+    yield 'page: search args (common term)', '/admin/jobs?q=member.joined'
+    yield 'page: search args (rare term)', '/admin/jobs?q=user-2999%40example.com'
+    yield 'page: search by job id', f'/admin/jobs?q={old_id}'
+    yield 'page: time range, last 6 h', f'/admin/jobs?since={since}'
+    yield 'page: second page (cursor)', '/admin/jobs?state=succeeded&cursor=500000'
+    yield 'page: job detail (failed, 4 attempts)', f'/admin/jobs/{failed_id}'
+    yield 'live region poll (partial)', '/admin/jobs?state=failed&partial=1'
+    yield 'json: /admin/api/jobs', '/admin/api/jobs'
+    yield 'json: /admin/api/jobs?state=failed&task=…', '/admin/api/jobs?state=failed&task=documents.index_document'
+    yield 'json: /admin/api/jobs/<id>', f'/admin/api/jobs/{failed_id}'
+    yield 'json: /admin/api/counts', '/admin/api/counts'
+    yield 'page: schedule', '/admin/schedule'
+    yield 'page: consumers & stats', '/admin/system'
+    yield 'json: /admin/api/stats', '/admin/api/stats'
+    yield 'metrics', '/metrics'
+
+
+def measure(client, headers, url, repeat):
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        response = client.get(url, headers=headers)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (url, response.status_code, response.data[:300])
+    times.sort()
+    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('data_dir')
+    parser.add_argument('--rows', type=int, default=1_000_000)
+    parser.add_argument('--repeat', type=int, default=30)
+    args = parser.parse_args(argv)
+    env = {'DATA_DIR': args.data_dir, 'SECRET_KEY': 'bench-secret-key'}
+    if os.environ.get('DATABASE_URL'):
+        env['DATABASE_URL'] = os.environ['DATABASE_URL']
+    app = create_app(Settings.from_mapping(env))
+    client = app.test_client()
+    database.connect(reuse_if_open=True)
+    if True:
+        fill(args.rows)
+        headers = admin_headers(client)
+        print(f'{"case":48} {"p50 ms":>8} {"p95 ms":>8}')
+        worst = 0.0
+        for name, url in cases():
+            measure(client, headers, url, 2)   # warm the page cache
+            p50, p95 = measure(client, headers, url, args.repeat)
+            worst = max(worst, p95)
+            print(f'{name:48} {p50:8.1f} {p95:8.1f}')
+    print(json.dumps({'rows': args.rows, 'worst_p95_ms': round(worst, 1)}))
+
+
+if __name__ == '__main__':
+    main()
