@@ -1,0 +1,107 @@
+"""The task catalogue with a real consumer: digests (a group), push, periodic once per slot."""
+from datetime import datetime, timedelta
+
+from collab.fields import utcnow
+from collab.job_models import Job
+from collab.models import Activity, Notification, Presence, User
+from tasks import ledger
+from tasks.activity import generate_daily_digest
+from tasks.notifications import send_notification
+from tasks.presence import sync_online_status
+from tasks.runner import ConsumerRunner
+from tests.domain import team, wait_for_jobs_idle  # noqa: F401
+from tests.support import wait_until
+
+
+def digests(user_email):
+    return list(Notification.select().join(User).where(
+        (User.email == user_email) & (Notification.type == 'digest')))
+
+
+def test_the_daily_digest_reaches_every_member_as_a_group(client, team, consumer):
+    team.document('A')
+    team.document('B', headers=team.bob)
+    team.document('C', headers=team.bob)
+    wait_for_jobs_idle()
+    Activity.create(workspace=team.ws_id, user=None, action='old', target_type='x',
+                    created_at=utcnow() - timedelta(hours=25))   # outside the last 24 h
+    generate_daily_digest(team.ws_id)
+    wait_for_jobs_idle()
+    for email in ('ann@example.com', 'bob@example.com'):
+        [note] = digests(email)
+        # Ann: workspace.created, invite.created, A; Bob: member.joined, B, C
+        assert note.data['count'] == 6
+        assert [(c['name'], c['actions']) for c in note.data['top_contributors']] == [
+            ('Ann', 3), ('Bob', 3)]
+    assert digests('eve@example.com') == []
+    ledger.flush()
+    sends = [job for job in Job.select().where(Job.task == 'notifications.send_notification')
+             if job.args['args'][1] == 'digest']
+    assert len(sends) == 2 and sends[0].group_id and sends[0].group_id == sends[1].group_id
+    assert sends[0].group_kind == 'group'
+
+
+def test_no_digest_for_a_quiet_workspace(client, team, consumer):
+    wait_for_jobs_idle()
+    Activity.delete().execute()
+    generate_daily_digest(team.ws_id)
+    wait_for_jobs_idle()
+    assert Notification.select().where(Notification.type == 'digest').count() == 0
+
+
+def test_a_notification_is_pushed_unless_the_user_turned_push_off(client, team, consumer, webhook):
+    bob_id = team.user_id(team.bob)
+    wait_for_jobs_idle()
+    webhook.requests.clear()   # Ann's push that Bob joined
+    send_notification(bob_id, 'digest', {'workspace': 'Garden club', 'summary': '3 actions'})
+    wait_until(lambda: webhook.requests, message='the push webhook')
+    push = webhook.requests[0]
+    assert push['content_type'] == 'application/json'
+    assert push['body']['user'] == 'bob@example.com'
+    assert push['body']['title'] == 'Daily digest: Garden club'
+    assert push['body']['body'] == '3 actions' and push['body']['data']['type'] == 'digest'
+    client.patch('/api/me', json={'push': False}, headers=team.bob)
+    send_notification(bob_id, 'digest', {'workspace': 'Garden club'})
+    wait_for_jobs_idle()
+    assert len(webhook.requests) == 1
+    assert Notification.select().where(Notification.user == bob_id).count() >= 2
+
+
+def test_periodic_tasks_run_once_per_slot_with_two_consumers(client, team, consumer, settings):
+    second = ConsumerRunner(settings, embedded=True, workers=2)
+    second.start()
+    try:
+        wait_for_jobs_idle()
+        eight_am = datetime(2030, 1, 7, 8, 0)   # a Monday, 08:00: digests, invites, presence
+        for runner in (consumer, second):
+            # What each consumer's scheduler thread does when 08:00 comes.
+            runner.consumer._create_scheduler().enqueue_periodic_tasks(eight_am)
+        wait_for_jobs_idle()
+    finally:
+        second.stop()
+    assert len(digests('ann@example.com')) == 1 and len(digests('bob@example.com')) == 1
+    ledger.flush()
+    runs = list(Job.select().where(Job.task == 'activity.generate_all_digests'))
+    assert len(runs) == 2 and {r.state for r in runs} == {'succeeded'}
+    assert all(r.attempts == 1 for r in runs)   # the one that lost the slot is not retried
+    for name in ('workspaces.cleanup_expired_invites', 'presence.sync_online_status'):
+        # Two from the 08:00 tick; the real schedulers may add the current minute's.
+        assert Job.select().where(Job.task == name).count() >= 2
+
+
+def test_sync_online_status_persists_presence(client, team, app):
+    from collab import broadcast
+    ann = team.user_id(team.ann)
+
+    class FakeSocket:   # stands in for a browser's socket in the registry only
+        def send(self, text):
+            pass
+    sock = FakeSocket()
+    broadcast.registry.add(ann, sock)
+    try:
+        sync_online_status.call_local()
+    finally:
+        broadcast.registry.remove(ann, sock)
+    assert Presence.get_by_id(ann).online is True
+    sync_online_status.call_local()   # same slot: skipped
+    assert Presence.get_by_id(ann).online is True
