@@ -1,0 +1,111 @@
+"""/ws in one process: auth, Origin, ping/pong, live notifications, presence, no held DB connection."""
+import os
+
+import pytest
+import websocket
+
+from collab import broadcast
+from tasks.activity import generate_daily_digest
+from tests.domain import team, wait_for_jobs_idle  # noqa: F401
+from tests.realtime_support import Listener, ThreadedServer
+from tests.support import wait_until
+
+
+@pytest.fixture
+def server(app):
+    running = ThreadedServer(app).start()
+    yield running
+    running.stop()
+
+
+def token(headers):
+    return headers['Authorization'].split()[1]
+
+
+def handshake_status(url, **options):
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, timeout=5, **options)
+    return refused.value.status_code
+
+
+def test_a_socket_needs_a_login_and_a_same_site_origin(server, team):
+    url = server.url.replace('http', 'ws') + '/ws'
+    assert handshake_status(url, suppress_origin=True) == 401
+    assert handshake_status(url + '?token=wrong', suppress_origin=True) == 401
+    assert handshake_status(f'{url}?token={token(team.ann)}', origin='http://evil.example') == 403
+    same_site = Listener(server.url, token(team.ann), origin=server.url)
+    assert same_site.of_type('hello')[0]['user_id'] == team.user_id(team.ann)
+    same_site.close()
+
+
+def test_a_session_cookie_authenticates_the_socket(server, team, client, auth):
+    auth.login('bob@example.com')
+    cookie = client.get_cookie('collab_session')
+    listener = Listener(server.url, origin=server.url, cookie=f'collab_session={cookie.value}')
+    assert listener.of_type('hello')[0]['user_id'] == team.user_id(team.bob)
+    listener.close()
+
+
+def test_ping_gets_pong_and_nonsense_gets_an_error(server, team):
+    listener = Listener(server.url, token(team.ann))
+    listener.send({'type': 'ping'})
+    listener.wait_for(lambda m: m['type'] == 'pong', 'pong')
+    listener.ws.send('not json')
+    listener.wait_for(lambda m: m['type'] == 'error', 'an error reply')
+    listener.close()
+
+
+def test_a_digest_reaches_a_second_members_socket(server, team, consumer):
+    bob = Listener(server.url, token(team.bob))
+    wait_for_jobs_idle()
+    team.document('Weekly plan')
+    generate_daily_digest(team.ws_id)
+    digest = bob.wait_for(lambda m: m['type'] == 'notification'
+                          and m['data']['type'] == 'digest', 'the digest on the socket')
+    assert digest['data']['title'] == 'Daily digest: Garden club'
+    assert digest['data']['data']['count'] >= 1 and digest['data']['read'] is False
+    created = bob.wait_for(lambda m: m['type'] == 'notification'
+                           and m['data']['type'] == 'document.created', 'the edit notification')
+    assert created['data']['title'] == 'Ann created “Weekly plan”'
+    bob.close()
+
+
+def test_presence_is_announced_to_co_members(server, team):
+    ann = Listener(server.url, token(team.ann))
+    bob = Listener(server.url, token(team.bob))
+    came = ann.wait_for(lambda m: m['type'] == 'presence' and m['online'], 'Bob online')
+    assert came['user_id'] == team.user_id(team.bob) and came['workspace_ids'] == [team.ws_id]
+    members = team.client.get(f'/api/workspaces/{team.ws_id}/members', headers=team.ann).json
+    assert [m['online'] for m in members['members']] == [True, True]
+    bob.close()
+    ann.wait_for(lambda m: m['type'] == 'presence' and not m['online'], 'Bob offline')
+    wait_until(lambda: broadcast.registry.count(team.user_id(team.bob)) == 0,
+               message='Bob unregistered')
+    eve = Listener(server.url, token(team.eve))   # not a co-member: nobody hears of her
+    eve.close()
+    assert not [m for m in ann.of_type('presence') if m['user_id'] == team.user_id(team.eve)]
+    ann.close()
+
+
+def test_open_sockets_hold_no_database_connection(server, team, settings):
+    """Five open sockets that have talked, yet no more SQLite connections than before."""
+    before = _database_handles(settings)
+    listeners = [Listener(server.url, token(team.ann)) for _ in range(5)]
+    for listener in listeners:
+        listener.send({'type': 'ping'})
+        listener.wait_for(lambda m: m['type'] == 'pong', 'pong')
+    assert _database_handles(settings) <= before
+    for listener in listeners:
+        listener.close()
+
+
+def _database_handles(settings):
+    """Open file descriptors of this process on the database file: one per connection."""
+    target = str(settings.data_dir / 'collab.db')
+    count = 0
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            count += os.readlink(f'/proc/self/fd/{fd}') == target
+        except OSError:
+            pass
+    return count
