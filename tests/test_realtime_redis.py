@@ -1,0 +1,102 @@
+"""Across processes: a task run by `run.py worker` reaches a socket of `run.py web` through Redis."""
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.realtime_support import Listener
+from tests.support import ROOT, LiveServer, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+class Api:
+    """Plain HTTP against the live server, with a bearer token."""
+
+    def __init__(self, base):
+        self.base, self.token = base, None
+
+    def call(self, method, path, body=None):
+        request = urllib.request.Request(self.base + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={'Content-Type': 'application/json'})
+        if self.token:
+            request.add_header('Authorization', f'Bearer {self.token}')
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def sign_up(self, email, name):
+        self.call('POST', '/api/auth/register', {'email': email, 'name': name,
+                                                 'password': 'correct horse'})
+        self.token = self.call('POST', '/api/auth/login', {'email': email,
+                                                           'password': 'correct horse'})['token']
+        return self
+
+
+@pytest.fixture
+def web_and_worker(tmp_path, redis_url):
+    data_dir = tmp_path / 'shared-data'
+    web = LiveServer(data_dir, env={'REDIS_URL': redis_url}, command=('web',))
+    web.start()
+    worker_log = open(tmp_path / 'worker.log', 'wb')
+    worker = subprocess.Popen([sys.executable, 'run.py', 'worker'], cwd=ROOT,
+                              env={**web.env}, stdout=worker_log, stderr=subprocess.STDOUT)
+    try:
+        health = lambda: json.loads(urllib.request.urlopen(web.url + '/healthz', timeout=2).read())
+        wait_until(lambda: health()['consumers'] >= 1, timeout=30, interval=0.2,
+                   message='the worker to heartbeat')
+        yield web, worker
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        worker_log.close()
+        web.stop()
+
+
+def test_notifications_from_a_worker_process_reach_a_web_process_socket(web_and_worker):
+    web, worker = web_and_worker
+    ann = Api(web.url).sign_up('ann@example.com', 'Ann')
+    bob = Api(web.url).sign_up('bob@example.com', 'Bob')
+    workspace = ann.call('POST', '/api/workspaces', {'name': 'Garden club'})
+    invite = ann.call('POST', f"/api/workspaces/{workspace['id']}/invites",
+                      {'email': 'bob@example.com'})
+    bob.call('POST', f"/api/invites/{invite['token']}/accept")
+    listener = Listener(web.url, bob.token)
+
+    ann.call('POST', f"/api/workspaces/{workspace['id']}/documents",
+             {'title': 'Seeds', 'content': 'tomatoes'})
+    note = listener.wait_for(lambda m: m['type'] == 'notification'
+                             and m['data']['type'] == 'document.created', 'the live notification')
+    assert note['data']['title'] == 'Ann created “Seeds”'
+
+    _run_digest_in_the_worker(web, workspace['id'])
+    digest = listener.wait_for(lambda m: m['type'] == 'notification'
+                               and m['data']['type'] == 'digest', 'the digest', timeout=15)
+    assert digest['data']['data']['workspace'] == 'Garden club'
+    # Only the worker consumes (the web process has no consumer), so it ran there.
+    assert f':{worker.pid}:' in _consumer_of(web, 'notifications.send_notification')
+    listener.close()
+
+
+def _run_digest_in_the_worker(web, workspace_id):
+    """Enqueue generate_daily_digest from another process, as a scheduler would."""
+    script = ('import sys, tasks; from collab import prepare; from collab.settings import Settings;'
+              'from tasks.activity import generate_daily_digest;'
+              's = Settings.from_env(); prepare(s); tasks.configure(s);'
+              'generate_daily_digest(int(sys.argv[1]))')
+    subprocess.run([sys.executable, '-c', script, str(workspace_id)], cwd=ROOT,
+                   env={**web.env}, check=True, timeout=30, capture_output=True)
+
+
+def _consumer_of(web, task):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(web.data_dir, 'collab.db'))
+    try:
+        rows = db.execute('SELECT consumer FROM job WHERE task = ? AND consumer IS NOT NULL',
+                          (task,)).fetchall()
+    finally:
+        db.close()
+    return ' '.join(r[0] for r in rows)
