@@ -4,14 +4,15 @@
   python run.py web                  web server only
   python run.py worker               Huey consumer only
   python run.py create-admin EMAIL [--password-stdin]
+  python run.py bench [--quick] [...]     the performance benchmark
 """
 import argparse
 import getpass
 import logging
 import sys
 
-from collab.cli import (check_database, check_redis, run_create_admin, run_server,
-                        run_worker)
+from collab.cli import (check_database, check_redis, run_bench, run_create_admin,
+                        run_server, run_worker)
 from collab.settings import Settings, SettingsError
 
 
@@ -24,6 +25,9 @@ def parse(argv):
     admin.add_argument('email')
     admin.add_argument('--password-stdin', action='store_true',
                        help='read the password from standard input')
+    bench = commands.add_parser('bench', help='the performance benchmark', add_help=False,
+                                prefix_chars='+')   # every option goes to the benchmark
+    bench.add_argument('bench_args', nargs=argparse.REMAINDER)
     return parser.parse_args(argv)
 
 
@@ -38,6 +42,8 @@ def read_password(from_stdin):
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == 'bench':
+        return run_bench(args.bench_args)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     try:
         settings = Settings.from_env()

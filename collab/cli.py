@@ -49,6 +49,11 @@ def run_worker(settings):
     return 0
 
 
+def run_bench(argv):
+    from bench.cli import run
+    return run(argv)
+
+
 def run_create_admin(settings, email, password):
     from collab import prepare
     from collab.db import database

@@ -1,0 +1,180 @@
+"""One variant in its own process: a producer and a 4-thread consumer, then one measurement.
+
+    python -m bench.variant '{"variant": "raw"|"full"|"full-outbox", "backend": "redis"|"sqlite",
+                              "mode": "throughput"|"idle"|"load", ...}'
+
+Variants:
+  raw          plain RedisHuey / SqliteHuey, default serializer, stock Consumer with the
+               same consumer settings as Collab's runner (4 threads, same polling)
+  full         Collab's Huey: signed messages, claims, ledger, 'stored' signal, wake
+               signal, Collab's ConsumerRunner (heartbeat, recovery) — enqueued by a call,
+               as one task enqueues another
+  full-outbox  as full, enqueued as the web path does: outbox row + ledger row in a
+               write transaction, then the dispatcher thread moves it to the queue
+
+The last line on stdout is the JSON result.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+
+from bench import noop as work
+from bench.common import percentile
+
+WORKERS = 4
+
+
+class Raw:
+    def __init__(self, cfg, data_dir):
+        from huey import RedisHuey, SqliteHuey
+        from tasks.runner import IDLE_POLL_MAX   # the same polling as Collab's consumer
+        if cfg['backend'] == 'redis':
+            self.huey = RedisHuey('bench-raw', url=cfg['queue_url'])
+        else:
+            self.huey = SqliteHuey('bench-raw', filename=os.path.join(data_dir, 'raw-queue.db'),
+                                   fsync=False, timeout=10)
+        self.task = self.huey.task(name='bench.noop')(work.noop)
+        self.consumer = self.huey.create_consumer(
+            workers=WORKERS, worker_type='thread', periodic=True, scheduler_interval=1,
+            initial_delay=0.05, max_delay=IDLE_POLL_MAX, check_worker_health=True)
+
+    def start(self):
+        self.consumer.start()
+
+    def enqueue(self, i):
+        self.task(i)
+
+    def settle(self):
+        pass
+
+
+class Full:
+    def __init__(self, cfg, data_dir):
+        import tasks
+        from collab import prepare
+        from collab.settings import Settings
+        from tasks.runner import ConsumerRunner
+        env = {'DATA_DIR': data_dir, 'SECRET_KEY': 'bench-secret', 'HUEY_WORKERS': str(WORKERS),
+               'TASK_MODULES': 'bench.tasks', 'SHUTDOWN_GRACE': '2'}
+        if cfg['backend'] == 'redis':
+            env['REDIS_URL'] = cfg['queue_url']
+        self.settings = Settings.from_mapping(env)
+        prepare(self.settings)
+        tasks.configure(self.settings)
+        from bench.tasks import noop
+        self.task = noop
+        self.runner = ConsumerRunner(self.settings, embedded=True, workers=WORKERS)
+        self.outbox = cfg['variant'] == 'full-outbox'
+        if self.outbox:
+            from collab.transactions import writing
+            from tasks import outbox
+            self.writing, self.put, self.dispatcher = writing, outbox.put, outbox.dispatcher
+
+    def start(self):
+        self.runner.start()
+        if self.outbox:
+            self.dispatcher.start()
+
+    def enqueue(self, i):
+        if self.outbox:
+            with self.writing():
+                self.put(self.task.s(i))
+            self.dispatcher.wake()
+        else:
+            self.task(i)
+
+    def settle(self):
+        """Wait until the ledger has written (and acked) everything so far."""
+        from tasks import ledger
+        ledger.flush(60)
+
+
+def counter():
+    return int(work.client().get(work.COUNTER_KEY) or 0)
+
+
+def wait_done(n, timeout):
+    deadline = time.monotonic() + timeout
+    while counter() < n:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'only {counter()} of {n} tasks ran in {timeout}s')
+        time.sleep(0.005)
+
+
+def throughput(app, cfg):
+    """Enqueue n no-op tasks as fast as possible; time until all ran (and were recorded)."""
+    n = cfg['tasks']
+    began = time.perf_counter()
+    for i in range(n):
+        app.enqueue(i)
+    enqueued = time.perf_counter()
+    wait_done(n, timeout=300)
+    ran = time.perf_counter()
+    app.settle()
+    settled = time.perf_counter()
+    return {'tasks': n, 'enqueue_s': enqueued - began, 'run_s': ran - began,
+            'settled_s': settled - began, 'rate': n / (settled - began),
+            'enqueue_rate': n / (enqueued - began)}
+
+
+def idle(app, cfg):
+    """One task every `gap` seconds from `start_at` (wall clock); latency enqueue → start."""
+    gap, samples = cfg['gap'], cfg['samples']
+    time.sleep(max(0.0, cfg['start_at'] - time.time()))
+    origin = time.perf_counter()
+    sent = {}
+    for k in range(samples):
+        time.sleep(max(0.0, origin + k * gap - time.perf_counter()))
+        sent[k] = time.perf_counter()
+        app.enqueue(k)
+    wait_done(samples, timeout=60)
+    app.settle()
+    latencies = [(work.STARTS[k] - sent[k]) * 1000 for k in range(samples)]
+    return {'latencies_ms': latencies}
+
+
+def load(app, cfg):
+    """Open-loop arrivals at `rate`/s for `seconds`; latency from the planned arrival → finish."""
+    rate, seconds = cfg['rate'], cfg['seconds']
+    n = max(1, int(rate * seconds))
+    time.sleep(0.5)
+    origin = time.perf_counter() + 0.05
+    planned = [origin + i / rate for i in range(n)]
+    late = 0
+    for i, at in enumerate(planned):
+        pause = at - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        elif pause < -0.01:
+            late += 1
+        app.enqueue(i)
+    wait_done(n, timeout=120)
+    app.settle()
+    latencies = [(work.ENDS[i] - planned[i]) * 1000 for i in range(n)]
+    return {'tasks': n, 'rate': rate, 'late_arrivals': late,
+            'p50_ms': percentile(latencies, 50), 'p99_ms': percentile(latencies, 99),
+            'max_ms': max(latencies)}
+
+
+MODES = {'throughput': throughput, 'idle': idle, 'load': load}
+
+
+def main(cfg):
+    data_dir = tempfile.mkdtemp(prefix='collab-bench-')
+    work.client().delete(work.COUNTER_KEY)
+    app = (Raw if cfg['variant'] == 'raw' else Full)(cfg, data_dir)
+    app.start()
+    time.sleep(cfg.get('warmup', 0.3))
+    result = MODES[cfg['mode']](app, cfg)
+    result.update(variant=cfg['variant'], backend=cfg['backend'])
+    print(json.dumps(result), flush=True)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    os._exit(0)   # workers are threads; nothing left to clean (the data dir is in /tmp)
+
+
+if __name__ == '__main__':
+    main(json.loads(sys.argv[1]))
