@@ -212,6 +212,9 @@ def test_worker_and_web_processes_share_redis_and_the_database(tmp_path, redis_u
         assert job['consumer'] == worker_id
         assert 'log_activity' in worker.output()      # it ran there ...
         assert 'Executing' not in web.output()         # ... not in the web process
+
+        assert worker.stop(signal.SIGINT) == 0, worker.output()
+        assert healthz(web)[1]['consumers'] == 0       # a clean stop is seen at once
     finally:
         assert worker.stop() == 0, worker.output()
         assert web.stop() == 0, web.output()
