@@ -17,7 +17,7 @@ def create_app(settings=None):
     # Imported here, as in Flask's tutorial: the blueprints import task names,
     # and the tasks import collab's services.
     import tasks
-    from collab import admin, api, auth, errors, health, pages, realtime, security
+    from collab import admin, api, auth, errors, health, pages, realtime, security, views
     from collab.enqueue import wake_dispatcher
     from tasks.outbox import dispatcher
 
@@ -46,7 +46,7 @@ def create_app(settings=None):
     app.teardown_request(lambda exc: close_connection())
     errors.init_app(app)
     realtime.init_app(app)   # flask-sock: the /ws route
-    for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp]:
+    for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp, views.bp]:
         app.register_blueprint(blueprint)
     return app
 

@@ -8,7 +8,7 @@ from collab import files, invites
 from collab.transactions import writing
 from collab.enqueue import enqueue
 from collab.fields import utcnow
-from collab.models import Channel, Document, Export, File, Member, Message
+from collab.models import Channel, Document, Export, File, Member, Message, Workspace
 from tasks.activity import log_activity
 from tasks.documents import index_document, version_pipeline
 from tasks.notifications import send_batch_notifications
@@ -24,6 +24,14 @@ def _notify_others(workspace_id, user, type_, data):
         (Member.workspace == workspace_id) & (Member.user != user))]
     if others:
         enqueue(send_batch_notifications, others, type_, dict(data, user=user.name))
+
+
+def create_workspace(user, name):
+    with writing():
+        workspace = Workspace.create(name=name, owner=user)
+        Member.create(workspace=workspace, user=user, role=Member.OWNER)
+        _log(workspace.id, user, 'workspace.created', 'workspace', workspace.id, {'name': name})
+    return workspace
 
 
 def create_document(workspace, user, title, content):

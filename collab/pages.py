@@ -19,7 +19,10 @@ def _template_globals():
 def index():
     if g.user is None:
         return redirect(url_for('pages.login'))
-    return render_template('index.html')
+    from collab.models import Member, Workspace
+    workspaces = (Workspace.select(Workspace, Member.role).join(Member)
+                  .where(Member.user == g.user).order_by(Workspace.name).objects())
+    return render_template('index.html', workspaces=workspaces)
 
 
 @bp.route('/login', methods=['GET', 'POST'])
