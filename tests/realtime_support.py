@@ -1,6 +1,7 @@
 """A real HTTP server for the app in a thread, and a WebSocket client that collects events."""
 import json
 import threading
+import urllib.request
 
 import websocket
 from werkzeug.serving import make_server
@@ -64,3 +65,26 @@ class Listener:
 
     def close(self):
         self.ws.close()
+
+
+class Api:
+    """Plain HTTP against the live server, with a bearer token."""
+
+    def __init__(self, base):
+        self.base, self.token = base, None
+
+    def call(self, method, path, body=None):
+        request = urllib.request.Request(self.base + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={'Content-Type': 'application/json'})
+        if self.token:
+            request.add_header('Authorization', f'Bearer {self.token}')
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def sign_up(self, email, name):
+        self.call('POST', '/api/auth/register', {'email': email, 'name': name,
+                                                 'password': 'correct horse'})
+        self.token = self.call('POST', '/api/auth/login', {'email': email,
+                                                           'password': 'correct horse'})['token']
+        return self

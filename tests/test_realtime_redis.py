@@ -7,33 +7,10 @@ import urllib.request
 
 import pytest
 
-from tests.realtime_support import Listener
+from tests.realtime_support import Api, Listener
 from tests.support import ROOT, LiveServer, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-class Api:
-    """Plain HTTP against the live server, with a bearer token."""
-
-    def __init__(self, base):
-        self.base, self.token = base, None
-
-    def call(self, method, path, body=None):
-        request = urllib.request.Request(self.base + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={'Content-Type': 'application/json'})
-        if self.token:
-            request.add_header('Authorization', f'Bearer {self.token}')
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def sign_up(self, email, name):
-        self.call('POST', '/api/auth/register', {'email': email, 'name': name,
-                                                 'password': 'correct horse'})
-        self.token = self.call('POST', '/api/auth/login', {'email': email,
-                                                           'password': 'correct horse'})['token']
-        return self
 
 
 @pytest.fixture
