@@ -5,7 +5,10 @@ Their effects are recorded in `calls` (the consumer runs in this process).
 import time
 from collections import defaultdict
 
+from huey import crontab
+
 from tasks.queue import huey
+from tasks.slots import once_per_slot
 
 calls = defaultdict(list)
 
@@ -71,3 +74,13 @@ def leave_mark(directory, name, seconds=0.0):
         return False
     os.close(fd)
     return True
+
+
+@huey.periodic_task(crontab(minute='*'), retries=0)
+@once_per_slot(60)
+def every_minute_once():
+    """A test schedule: appends this minute's slot to DATA_DIR/minute-runs.log."""
+    if huey.settings is None:
+        return
+    with open(huey.settings.data_dir / 'minute-runs.log', 'a') as log:
+        log.write(f'{int(time.time()) // 60}\n')
