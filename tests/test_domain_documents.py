@@ -73,9 +73,13 @@ def test_cleanup_keeps_the_newest_versions(client, team, consumer):
 
 
 def test_document_actions_are_logged_in_the_activity_feed(client, team, consumer):
+    # Each action waits for the last to be logged: two workers could otherwise
+    # append two entries of the same instant in either order.
     doc = team.document()
+    wait_for_jobs_idle()
     client.put(f"/api/documents/{doc['id']}", json={'title': 'Plan B', 'content': 'x'},
                headers=team.bob)
+    wait_for_jobs_idle()
     client.delete(f"/api/documents/{doc['id']}", headers=team.ann)
     wait_for_jobs_idle()
     feed = client.get(f'/api/workspaces/{team.ws_id}/activity', headers=team.bob).json['activity']
@@ -89,7 +93,7 @@ def test_document_actions_are_logged_in_the_activity_feed(client, team, consumer
 def test_activity_pages_newest_first(client, team, consumer):
     for n in range(5):
         team.channel(f'room-{n}')
-    wait_for_jobs_idle()
+        wait_for_jobs_idle()   # one at a time, as people act: the feed order is then certain
     page = client.get(f'/api/workspaces/{team.ws_id}/activity?limit=2', headers=team.ann).json
     assert [a['metadata']['name'] for a in page['activity']] == ['room-4', 'room-3']
     rest = client.get(f"/api/workspaces/{team.ws_id}/activity?limit=2&before={page['next_before']}",
