@@ -100,25 +100,19 @@ class _Reader:
         return value.strip()
 
     def integer(self, name, default, low, high):
-        raw = self.text(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(name, f'must be a whole number, got {raw!r}') from None
-        if not low <= value <= high:
-            raise SettingsError(name, f'must be between {low} and {high}, got {value}')
-        return value
+        return self._ranged(name, default, low, high, int, 'a whole number')
 
     def number(self, name, default, low, high):
+        return self._ranged(name, default, low, high, float, 'a number')
+
+    def _ranged(self, name, default, low, high, convert, kind):
         raw = self.text(name)
         if raw is None:
             return default
         try:
-            value = float(raw)
+            value = convert(raw)
         except ValueError:
-            raise SettingsError(name, f'must be a number, got {raw!r}') from None
+            raise SettingsError(name, f'must be {kind}, got {raw!r}') from None
         if not low <= value <= high:
             raise SettingsError(name, f'must be between {low} and {high}, got {value}')
         return value
