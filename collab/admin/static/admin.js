@@ -4,8 +4,8 @@
 (function () {
   'use strict';
   var POLL_MS = 2000;
-  var region = document.querySelector('[data-live]');
-  var status = document.querySelector('[data-live-status]');
+  var region = document.querySelector('[data-admin-live]');
+  var status = document.querySelector('[data-admin-live-status]');
   if (!region) { return; }
   var busy = false;
 
@@ -34,7 +34,7 @@
   function poll() {
     if (busy || document.visibilityState === 'hidden') { return; }
     busy = true;
-    fetch(region.getAttribute('data-live'), {credentials: 'same-origin',
+    fetch(region.getAttribute('data-admin-live'), {credentials: 'same-origin',
                                              headers: {'Accept': 'text/html'}})
       .then(function (response) {
         if (!response.ok) { throw new Error('HTTP ' + response.status); }
