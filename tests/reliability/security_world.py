@@ -164,10 +164,12 @@ class World:
         return job_id
 
     def scheduled_job(self):
-        # Wait for the consumer to hold it in its schedule: the ledger's `scheduled`
-        # record would otherwise overwrite a revoke made before it (see the report).
-        return self.recorded(succeed.schedule((f'later {unique()}',), delay=3600).id,
-                             'scheduled')
+        # Wait until the consumer holds it in its schedule: the ledger's record of that
+        # moment would otherwise overwrite a revoke made just before it.
+        job_id = succeed.schedule((f'later {unique()}',), delay=3600).id
+        wait_until(lambda: job_id in {task.id for task in huey.scheduled()}, timeout=15,
+                   message='the consumer to schedule the job')
+        return self.recorded(job_id, 'scheduled')
 
     def revoked_job(self):
         job_id = self.scheduled_job()
