@@ -11,7 +11,7 @@ import getpass
 import logging
 import sys
 
-from collab.cli import (check_database, check_redis, run_bench, run_create_admin,
+from collab.cli import (check_address, check_database, check_redis, run_bench, run_create_admin,
                         run_server, run_worker)
 from collab.settings import Settings, SettingsError
 
@@ -50,6 +50,8 @@ def main(argv=None):
         check_database(settings)
         if args.command in (None, 'web', 'worker'):
             check_redis(settings)
+        if args.command in (None, 'web'):
+            check_address(settings)
     except SettingsError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

@@ -1,5 +1,7 @@
 """What run.py's commands do; run.py itself only parses the command line."""
+import errno
 import logging
+import os
 import sys
 
 from collab.errors import ApiError
@@ -17,6 +19,20 @@ def check_redis(settings):
         redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         raise SettingsError('REDIS_URL', f'cannot reach Redis at {settings.redis_url} ({exc})') from None
+
+
+def check_address(settings):
+    """A busy PORT or a HOST that cannot be listened on stops start-up with one
+    clear line (gunicorn itself retries for seconds and logs every attempt)."""
+    import socket
+    try:
+        family = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0][0]
+        with socket.create_server((settings.host, settings.port), family=family):
+            pass
+    except OSError as exc:
+        name = 'PORT' if exc.errno == errno.EADDRINUSE else 'HOST'
+        reason = os.strerror(exc.errno) if (exc.errno or 0) > 0 else (exc.strerror or str(exc))
+        raise SettingsError(name, f'cannot listen on {settings.host}:{settings.port} ({reason})') from None
 
 
 def check_database(settings):

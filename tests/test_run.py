@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import ADMIN
-from tests.support import ROOT, LiveServer, wait_until
+from tests.support import ROOT, LiveServer, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -128,13 +129,24 @@ def test_ctrl_c_in_a_terminal_stops_the_server_cleanly(tmp_path):
     ('ALERT_WEBHOOK_URL', 'not a url'),
 ])
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value):
-    result = run_py(env={variable: value, 'PORT': '1' if variable != 'PORT' else value},
-                    data_dir=tmp_path / 'data', timeout=60)
+    env = {'PORT': str(free_port()), variable: value}
+    result = run_py(env=env, data_dir=tmp_path / 'data', timeout=60)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert variable in lines[0]
     assert 'Traceback' not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize('command', [(), ('web',)], ids=['run.py', 'web'])
+def test_a_port_in_use_stops_start_up_with_one_line(tmp_path, command):
+    with socket.create_server(('127.0.0.1', 0)) as taken:
+        port = taken.getsockname()[1]
+        result = run_py(*command, env={'PORT': str(port)}, data_dir=tmp_path / 'data')
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'PORT' in lines[0] and str(port) in lines[0], result.stderr
+    assert 'already in use' in lines[0]
 
 
 @pytest.mark.parametrize('command', ['web', 'worker'])
