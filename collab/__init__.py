@@ -39,6 +39,7 @@ def create_app(settings=None):
     )
     app.session_interface = security.SessionInterface()
     app.after_request(security.add_security_headers)
+    app.before_request(security.refuse_nul_in_url)
     app.before_request(_open_connection)
     app.before_request(auth.load_user)
     app.before_request(auth.check_csrf)

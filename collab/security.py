@@ -29,6 +29,14 @@ def add_security_headers(response):
     return response
 
 
+def refuse_nul_in_url():
+    """before_request: a NUL character in the path or the query string means nothing
+    here, and PostgreSQL cannot even compare text that holds one."""
+    if '\x00' in request.path or any('\x00' in key or '\x00' in value
+                                     for key, value in request.args.items(multi=True)):
+        raise ApiError(400, 'the URL must not contain NUL characters')
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """The session cookie is `Secure` whenever the request came over HTTPS."""
 
@@ -55,6 +63,8 @@ def count_failed_login(email):
 
 def authenticate(email, password):
     """users.authenticate, throttled: None for wrong credentials, 429 when over the limit."""
+    if '\x00' in email:   # no account has one, and PostgreSQL cannot even compare it
+        return None
     check_login_allowed(email)
     user = users.authenticate(email, password)
     if user is None:

@@ -28,11 +28,19 @@ def text(data, name, max_length, required=True, min_length=1):
         return None
     if not isinstance(value, str):
         raise ApiError(400, f'{name} must be a string', name)
+    no_nul(value, name)
     value = value.strip()
     if len(value) < min_length:
         raise ApiError(400, f'{name} must be at least {min_length} characters', name)
     if len(value) > max_length:
         raise ApiError(400, f'{name} must be at most {max_length} characters', name)
+    return value
+
+
+def no_nul(value, name):
+    """NUL characters are refused: PostgreSQL cannot store them in text."""
+    if '\x00' in value:
+        raise ApiError(400, f'{name} must not contain NUL characters', name)
     return value
 
 

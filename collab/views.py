@@ -14,7 +14,7 @@ from collab.auth import login_required, login_session
 from collab.errors import ApiError
 from collab.models import (Channel, Document, DocumentVersion, Export, File, Member,
                            Message, Notification, User, Workspace)
-from collab.validation import EMAIL_RE
+from collab.validation import EMAIL_RE, no_nul
 
 bp = Blueprint('views', __name__)
 ID = 'int(max=9223372036854775807)'
@@ -64,7 +64,7 @@ def field(name, max_length, required=True, strip=True):
         raise ApiError(400, f'{name} is required', name)
     if len(value) > max_length:
         raise ApiError(400, f'{name} must be at most {max_length} characters', name)
-    return value
+    return no_nul(value, name)
 
 
 @bp.route('/register', methods=['GET', 'POST'])

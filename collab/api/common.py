@@ -17,7 +17,8 @@ def content(data, name='content', required=True, max_length=MAX_CONTENT):
         raise ApiError(400, f'{name} must be a string', name)
     if len(value) > max_length:
         raise ApiError(413, f'{name} must be at most {max_length} characters', name)
-    return value
+    from collab.validation import no_nul
+    return no_nul(value, name)
 
 
 def before_id():
