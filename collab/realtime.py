@@ -10,6 +10,7 @@ collab.broadcast.
 import json
 import logging
 import threading
+import time
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, g, request
@@ -29,10 +30,13 @@ bp = Blueprint('realtime', __name__)
 # Refresh this user's presence while the socket is quiet this often (seconds).
 REFRESH_SECONDS = 30
 SERVER_OPTIONS = {'ping_interval': 25, 'max_message_size': 64 * 1024}
+# Close a socket whose client has sent nothing this long (the page pings every 25 s).
+IDLE_TIMEOUT = 120
 
 
 def init_app(app):
     app.config.setdefault('SOCK_SERVER_OPTIONS', SERVER_OPTIONS)
+    app.config.setdefault('WS_IDLE_TIMEOUT', IDLE_TIMEOUT)
     sock.init_app(app)
     app.register_blueprint(bp)
 
@@ -69,12 +73,12 @@ def socket(ws):
     user_id = g.socket_user_id
     close_connection()   # the socket may live for hours: give the connection back now
     settings = current_app.config['SETTINGS']
-    SocketSession(ws, user_id, settings).run()
+    SocketSession(ws, user_id, settings, current_app.config['WS_IDLE_TIMEOUT']).run()
 
 
 class SocketSession:
-    def __init__(self, ws, user_id, settings):
-        self.ws, self.user_id = ws, user_id
+    def __init__(self, ws, user_id, settings, idle_timeout=IDLE_TIMEOUT):
+        self.ws, self.user_id, self.idle_timeout = ws, user_id, idle_timeout
         self.connection = Connection(ws)
         self.broadcaster = broadcast.broadcaster(settings)
         self.presence = broadcast.presence(settings)
@@ -93,11 +97,17 @@ class SocketSession:
                 self._leave()
 
     def receive_loop(self):
+        heard = time.monotonic()
         while True:
-            text = self.ws.receive(timeout=REFRESH_SECONDS)
+            left = self.idle_timeout - (time.monotonic() - heard)
+            if left <= 0:
+                self.ws.close(reason=1001, message='idle timeout')
+                return
+            text = self.ws.receive(timeout=min(REFRESH_SECONDS, left))
             if text is None:
                 self.presence.touch(self.user_id)
                 continue
+            heard = time.monotonic()
             self.handle(text)
 
     def handle(self, text):
