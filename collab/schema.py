@@ -10,6 +10,7 @@ import logging
 from peewee import IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
+from collab.admin.counts import install as install_job_counts
 from collab.db import database, is_sqlite
 from collab.job_models import JOB_MODELS
 from collab.models import DOMAIN_MODELS, BaseModel
@@ -29,15 +30,22 @@ MIGRATIONS = []
 def create_schema():
     """Create missing tables, then apply pending migrations. Safe to call on every start."""
     with database.connection_context():
-        with database.atomic():
+        with _schema_transaction():
             fresh = not SchemaVersion.table_exists()
             database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS, RateLimitWindow],
                                   safe=True)
+            install_job_counts()
             if fresh:
                 # A fresh schema already has every column: mark migrations as done.
                 for version, _ in MIGRATIONS:
                     SchemaVersion.create(version=version)
         _apply_migrations()
+
+
+def _schema_transaction():
+    # SQLite: take the write lock first, so processes starting together wait
+    # for each other instead of failing with "database is locked".
+    return database.atomic('IMMEDIATE') if is_sqlite() else database.atomic()
 
 
 def _apply_migrations():
@@ -47,6 +55,6 @@ def _apply_migrations():
         if version in done:
             continue
         log.info('applying schema migration %s', version)
-        with database.atomic():
+        with _schema_transaction():
             migrate(*operations(migrator))
             SchemaVersion.create(version=version)

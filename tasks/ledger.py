@@ -175,11 +175,13 @@ class LedgerWriter:
         statements = _statements()
         database.connect(reuse_if_open=True)
         with database.atomic():
+            # The driver's cursor directly: this loop runs for every job event.
+            cursor = database.cursor()
             for name, params in batch:
                 if name == 'dead_letter':
                     DeadLetter.create(**params)
                 else:
-                    database.execute_sql(statements[name], params)
+                    cursor.execute(statements[name], params)
 
 
 def _ack(tokens):
@@ -219,9 +221,10 @@ def _display_args(task):
     data = {'args': safe(task.args)}
     if task.kwargs:
         data['kwargs'] = safe(task.kwargs)
-    if len(json.dumps(data)) > ARGS_LIMIT:
-        data = {'args': [json.dumps(data)[:ARGS_LIMIT] + '…'], 'truncated': True}
-    return json.dumps(data, separators=(',', ':'))
+    text = json.dumps(data, separators=(',', ':'))
+    if len(text) > ARGS_LIMIT:
+        text = json.dumps({'args': [text[:ARGS_LIMIT] + '…'], 'truncated': True})
+    return text
 
 
 def _links(task):

@@ -1,4 +1,6 @@
-"""Log lines for every task's start, end, retry and failure; an alert on a final failure.
+"""Log lines for retries and failures, and an alert on a final failure.
+
+Starts and completions are logged by Huey itself (logger `huey`).
 
 The alert is POSTed from one background thread, so a slow or failing webhook
 never holds up a worker; its failures are logged.
@@ -16,16 +18,6 @@ log = logging.getLogger('collab.tasks')
 ALERT_TIMEOUT = 5
 
 _alerts = ThreadPoolExecutor(max_workers=1, thread_name_prefix='alert')
-
-
-@huey.signal(S.SIGNAL_EXECUTING)
-def _log_start(signal, task):
-    log.info('started %s %s', task_name(task), task.id)
-
-
-@huey.signal(S.SIGNAL_COMPLETE)
-def _log_complete(signal, task):
-    log.info('completed %s %s', task_name(task), task.id)
 
 
 @huey.signal(S.SIGNAL_RETRYING)

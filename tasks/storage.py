@@ -59,7 +59,9 @@ class ClaimingRedisStorage(RedisStorage):
         key = self._claim_key(self.claimer)
         with self.conn.pipeline(transaction=False) as pipe:
             for token in tokens:
-                pipe.lrem(key, 1, token)
+                # Claims are pushed at the head, so the oldest (the ones
+                # finishing now) sit at the tail: search from there.
+                pipe.lrem(key, -1, token)
             pipe.execute()
 
     def move_due_to_queue(self, ts):

@@ -59,8 +59,8 @@ FOLD_DELTAS = """
 
 
 def install():
-    """Create the count tables, triggers and the stats index if missing (safe on every start)."""
-    with database.connection_context(), database.atomic():
+    """Create the count tables, triggers and the stats index if missing (collab.schema calls it)."""
+    with database.atomic():
         database.create_tables(ADMIN_MODELS, safe=True)
         for sql in INDEXES:
             database.execute_sql(sql)

@@ -5,7 +5,7 @@ from flask import (Blueprint, flash, redirect, render_template, request, url_for
 
 from collab import validation as v
 from collab.admin import actions, format, queries, schedule, stats
-from collab.admin.counts import install, state_counts, task_names
+from collab.admin.counts import state_counts, task_names
 from collab.admin.filters import TABS, JobFilter
 from collab.auth import admin_required
 from collab.errors import ApiError
@@ -15,11 +15,6 @@ bp = Blueprint('admin', __name__, url_prefix='/admin', static_folder='static',
 PAGE_SIZE = 50
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-
-
-@bp.record_once
-def _install_counts(state):
-    install()
 
 
 @bp.record_once
