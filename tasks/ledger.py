@@ -56,7 +56,8 @@ SQL = {
         VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'scheduled', {p})
         ON CONFLICT (job_id) DO UPDATE SET
             message = excluded.message, scheduled_for = excluded.scheduled_for,
-            state = CASE WHEN job.state = 'retrying' THEN job.state ELSE 'scheduled' END""",
+            state = CASE WHEN job.state IN ('retrying', 'revoked') THEN job.state
+                         ELSE 'scheduled' END""",
     'executing': """
         INSERT INTO job ({identity}, state, attempts, started_at, consumer)
         VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'running', 1, {p}, {p})
