@@ -3,7 +3,7 @@ import functools
 import hmac
 import secrets
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from collab.errors import ApiError, wants_json
 from collab.models import User
@@ -22,7 +22,11 @@ def load_user():
     g.user, g.auth = None, None
     header = request.headers.get('Authorization', '')
     if header.startswith('Bearer '):
-        g.user = user_for_token(header[7:].strip())
+        token = header[7:].strip()
+        if _is_metrics_token(token):
+            g.auth = 'metrics'   # a scraper: no user, only /metrics accepts it
+            return
+        g.user = user_for_token(token)
         if g.user is None:
             raise ApiError(401, 'invalid or expired token')
         g.auth = 'token'
@@ -31,6 +35,11 @@ def load_user():
         g.auth = 'cookie' if g.user else None
         if g.user is None:
             session.clear()
+
+
+def _is_metrics_token(token):
+    expected = current_app.config['SETTINGS'].metrics_token
+    return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
 
 
 def csrf_token():

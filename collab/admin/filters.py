@@ -3,6 +3,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from collab import validation
 from collab.errors import ApiError
 from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING, REVOKED,
                                RUNNING, SCHEDULED, STATES, SUCCEEDED, Job)
@@ -62,15 +63,7 @@ class JobFilter:
 
 
 def _text(data, name, max_length):
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ApiError(400, f'{name} must be a string', name)
-    value = value.strip()
-    if len(value) > max_length:
-        raise ApiError(400, f'{name} must be at most {max_length} characters', name)
-    return value or None
+    return validation.text(data, name, max_length, required=False, min_length=0) or None
 
 
 def _states(value):

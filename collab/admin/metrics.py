@@ -1,8 +1,6 @@
 """GET /metrics: Prometheus text for an admin, or for a scraper holding METRICS_TOKEN
 (`Authorization: Bearer <METRICS_TOKEN>`)."""
-import hmac
-
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g
 
 from collab.admin import stats
 from collab.admin.counts import task_state_counts
@@ -13,23 +11,10 @@ bp = Blueprint('metrics', __name__)
 CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 
-@bp.url_value_preprocessor
-def _take_metrics_token(endpoint, values):
-    """Runs before user authentication: a metrics token is not a user's token, so
-    it is taken off the request here and remembered instead of failing as one."""
-    g.metrics_token_ok = False
-    expected = current_app.config['SETTINGS'].metrics_token
-    header = request.headers.get('Authorization', '')
-    if expected and header.startswith('Bearer ') and hmac.compare_digest(
-            header[7:].strip().encode(), expected.encode()):
-        g.metrics_token_ok = True
-        request.environ.pop('HTTP_AUTHORIZATION', None)
-
-
 @bp.get('/metrics')
 def metrics():
     user = g.get('user')
-    if not g.get('metrics_token_ok') and not (user is not None and user.is_admin):
+    if g.get('auth') != 'metrics' and not (user is not None and user.is_admin):
         raise ApiError(403 if user is not None else 401, 'an admin or the METRICS_TOKEN is required')
     return Response(render_metrics(), content_type=CONTENT_TYPE)
 

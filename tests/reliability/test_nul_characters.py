@@ -40,8 +40,6 @@ def test_nul_in_the_url_is_a_400(world, db_backend):
         assert actor.api(method, url).status_code == 400, url
 
 
-@pytest.mark.xfail(strict=True, reason='collab/admin/filters.py passes a NUL in a bulk action '
-                                       'body to PostgreSQL (reported, not fixed here)')
 @pytest.mark.parametrize('db_backend', ['postgres'], indirect=True)
 def test_nul_in_an_admin_bulk_filter_is_a_400(world, db_backend):
     response = world.actors['admin'].api('POST', '/admin/api/jobs/retry', json={'task': 'x\x00'})
