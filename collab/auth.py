@@ -15,6 +15,9 @@ SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
 # a script or a second tab can switch users. Cross-site posts carry no
 # cookie anyway (SameSite=Lax), exactly as for an anonymous visitor.
 CSRF_EXEMPT = ('api_auth.register', 'api_auth.login')
+# The sign-in and sign-up forms are checked even without a session user, so no
+# other site can sign a visitor in to an account of its choosing.
+SIGN_IN_FORMS = ('pages.login', 'views.register')
 
 
 def load_user():
@@ -49,9 +52,14 @@ def csrf_token():
 
 
 def check_csrf():
-    """before_request: a cookie-authenticated write must carry the session's CSRF token."""
-    if request.method in SAFE_METHODS or g.auth != 'cookie' or request.endpoint in CSRF_EXEMPT:
+    """before_request: a write made with the session cookie, or a page form posted
+    anonymously (the sign-in form), must carry the session's CSRF token."""
+    if request.method in SAFE_METHODS or g.auth in ('token', 'metrics'):
         return
+    if request.endpoint in CSRF_EXEMPT:
+        return
+    if g.auth is None and request.endpoint not in SIGN_IN_FORMS:
+        return   # anonymous: nothing to act as; the view answers 401 or a redirect
     sent = request.headers.get('X-CSRF-Token') or request.form.get('csrf_token') or ''
     expected = session.get('csrf', '')
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):

@@ -14,7 +14,11 @@ def json_body():
     """The request's JSON object, or a 4xx that says what is wrong."""
     if request.content_length and request.content_length > MAX_JSON_BYTES:
         raise ApiError(413, f'request body is larger than {MAX_JSON_BYTES} bytes')
-    data = request.get_json(silent=True, force=True)
+    # Only application/json: a cross-site HTML form cannot send that type,
+    # so no other site can post JSON in a visitor's name (e.g. sign them in).
+    if not request.is_json:
+        raise ApiError(415, 'send the body as JSON with Content-Type: application/json')
+    data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, 'request body must be a JSON object')
     return data

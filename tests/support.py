@@ -196,3 +196,8 @@ class LiveServer:
                 self.signal_group(signal.SIGKILL) if self.own_group else self.process.kill()
                 self.process.wait()
             self.log.close()
+
+
+def page_csrf_token(client):
+    """The CSRF token that the pages' forms carry for this client's session."""
+    return client.get('/api/auth/csrf').json['csrf_token']

@@ -7,7 +7,7 @@ from tasks import ledger
 from tasks.queue import huey
 from tests.conftest import Auth
 from tests.sample_tasks import always_fail, calls, flaky, succeed
-from tests.support import wait_until
+from tests.support import wait_until, page_csrf_token
 
 ADMIN_EMAIL, PASSWORD = 'root@example.com', 'correct horse'
 
@@ -39,7 +39,8 @@ def admin(auth):
 def browser_admin(app, admin):
     """A second client signed in with a session cookie, as a browser is; and its CSRF token."""
     client = app.test_client()
-    response = client.post('/login', data={'email': ADMIN_EMAIL, 'password': PASSWORD})
+    response = client.post('/login', data={'email': ADMIN_EMAIL, 'password': PASSWORD,
+                                           'csrf_token': page_csrf_token(client)})
     assert response.status_code == 302
     with client.session_transaction() as session:
         token = session['csrf']

@@ -11,6 +11,7 @@ import pytest
 from collab import create_app
 from collab.db import close_connection
 from collab.models import ApiToken, User
+from tests.support import page_csrf_token
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -77,13 +78,19 @@ def test_register_rejects_bad_input_naming_the_field(client, changes, field):
 
 
 @pytest.mark.parametrize('data, content_type', [
-    ('this is not json', 'text/plain'),
     ('{"email": ', 'application/json'),
     ('["ann@example.com", "Ann", "correct horse"]', 'application/json'),
     ('', 'application/json'),
 ])
 def test_register_rejects_a_body_that_is_not_a_json_object(client, data, content_type):
     assert_error(client.post('/api/auth/register', data=data, content_type=content_type), 400)
+
+
+@pytest.mark.parametrize('path', ['/api/auth/register', '/api/auth/login'])
+def test_json_routes_refuse_other_content_types(client, path):
+    # A cross-site HTML form can post text/plain but never application/json.
+    body = '{"email": "ann@example.com", "name": "Ann", "password": "correct horse"}'
+    assert_error(client.post(path, data=body, content_type='text/plain'), 415)
 
 
 def test_register_rejects_a_huge_body(client):
@@ -273,7 +280,8 @@ def test_the_login_page_signs_in_and_follows_a_local_next(client, auth):
     auth.register()
     assert client.get('/login').status_code == 200
     response = client.post('/login?next=/api/me', data={'email': 'ANN@example.com',
-                                                        'password': ANN['password']})
+                                                        'password': ANN['password'],
+                                                        'csrf_token': page_csrf_token(client)})
     assert response.status_code == 302
     assert response.headers['Location'].endswith('/api/me')
     assert client.get('/api/me').json['email'] == 'ann@example.com'
@@ -284,7 +292,8 @@ def test_the_login_page_signs_in_and_follows_a_local_next(client, auth):
 def test_the_login_page_refuses_an_off_site_next(client, auth, target):
     auth.register()
     response = client.post('/login', query_string={'next': target},
-                           data={'email': ANN['email'], 'password': ANN['password']})
+                           data={'email': ANN['email'], 'password': ANN['password'],
+                                 'csrf_token': page_csrf_token(client)})
     assert response.status_code == 302
     # Where a browser goes: the same host, never evil.example or a script.
     assert '\\' not in response.headers['Location']   # browsers read '/\\' as '//'
@@ -294,7 +303,8 @@ def test_the_login_page_refuses_an_off_site_next(client, auth, target):
 
 def test_the_login_page_shows_an_error_for_wrong_credentials(client, auth):
     auth.register()
-    response = client.post('/login', data={'email': ANN['email'], 'password': 'wrong horse'})
+    response = client.post('/login', data={'email': ANN['email'], 'password': 'wrong horse',
+                                           'csrf_token': page_csrf_token(client)})
     assert response.status_code == 401
     assert 'Wrong email or password' in response.get_data(as_text=True)
     assert_error(client.get('/api/me'), 401)

@@ -1,5 +1,6 @@
 """HTTP hardening: throttled sign-in, security headers, session cookie flags."""
 from collab.security import LOGIN_TRIES_PER_MINUTE
+from tests.support import page_csrf_token
 
 
 def login(client, email, password):
@@ -29,9 +30,10 @@ def test_successful_sign_ins_are_not_counted(client, auth):
 
 
 def test_the_login_page_shows_the_throttle_message(client):
+    form = {'email': 'x@example.com', 'password': 'nope', 'csrf_token': page_csrf_token(client)}
     for _ in range(LOGIN_TRIES_PER_MINUTE):
-        client.post('/login', data={'email': 'x@example.com', 'password': 'nope'})
-    response = client.post('/login', data={'email': 'x@example.com', 'password': 'nope'})
+        client.post('/login', data=form)
+    response = client.post('/login', data=form)
     assert response.status_code == 429
     assert b'too many failed sign-in attempts' in response.data
 

@@ -9,6 +9,7 @@ import websocket
 
 from tests.realtime_support import Listener, ThreadedServer
 from tests.reliability.security_world import (MARKERS, ROLES, ROUTES, World, app_routes, fill)
+from tests.support import page_csrf_token
 
 
 @pytest.fixture
@@ -72,7 +73,9 @@ def perform(world, method, case, actor, mode, missing=False):
     url = fill(case.url, world, missing)
     if mode == 'bearer':
         return url, actor.api(method, url, **case.body())
-    headers = {'X-CSRF-Token': actor.csrf} if actor.csrf and method != 'GET' else {}
+    headers = {}
+    if method != 'GET':   # anonymous visitors carry the page's token too (sign-in forms)
+        headers['X-CSRF-Token'] = actor.csrf or page_csrf_token(actor.client)
     return url, actor.client.open(url, method=method, headers=headers, **case.body())
 
 
