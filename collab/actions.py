@@ -4,7 +4,7 @@ The JSON API and the pages both call these, after validating their input.
 """
 from flask import current_app
 
-from collab import files, invites
+from collab import activity, files, invites
 from collab.transactions import writing
 from collab.enqueue import enqueue
 from collab.fields import utcnow
@@ -16,7 +16,8 @@ from tasks.workspaces import export_workspace
 
 
 def _log(workspace_id, user, action, target_type, target_id, metadata=None):
-    enqueue(log_activity, workspace_id, user.id, action, target_type, target_id, metadata or {})
+    enqueue(log_activity, workspace_id, user.id, action, target_type, target_id, metadata or {},
+            occurred_at=activity.now_stamp())
 
 
 def _notify_others(workspace_id, user, type_, data):

@@ -12,6 +12,7 @@ from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from collab.admin.counts import install as install_job_counts
 from collab.db import database, is_sqlite
+from collab.transactions import writing   # processes starting together wait their turn
 from collab.job_models import JOB_MODELS
 from collab.models import DOMAIN_MODELS, BaseModel
 from collab.ratelimit import RateLimitWindow
@@ -30,7 +31,7 @@ MIGRATIONS = []
 def create_schema():
     """Create missing tables, then apply pending migrations. Safe to call on every start."""
     with database.connection_context():
-        with _schema_transaction():
+        with writing():
             fresh = not SchemaVersion.table_exists()
             database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS, RateLimitWindow],
                                   safe=True)
@@ -42,11 +43,6 @@ def create_schema():
         _apply_migrations()
 
 
-def _schema_transaction():
-    # SQLite: take the write lock first, so processes starting together wait
-    # for each other instead of failing with "database is locked".
-    return database.atomic('IMMEDIATE') if is_sqlite() else database.atomic()
-
 
 def _apply_migrations():
     done = {row.version for row in SchemaVersion.select()}
@@ -55,6 +51,6 @@ def _apply_migrations():
         if version in done:
             continue
         log.info('applying schema migration %s', version)
-        with _schema_transaction():
+        with writing():
             migrate(*operations(migrator))
             SchemaVersion.create(version=version)

@@ -9,9 +9,10 @@ from tasks.slots import DAY, once_per_slot
 
 
 @huey.task()
-def log_activity(workspace_id, user_id, action, target_type, target_id=None, metadata=None):
-    """Append one entry to a workspace's activity feed."""
-    activity.record(workspace_id, user_id, action, target_type, target_id, metadata)
+def log_activity(workspace_id, user_id, action, target_type, target_id=None, metadata=None,
+                 occurred_at=None):
+    """Append one entry to a workspace's activity feed (`occurred_at`: ISO time of the action)."""
+    activity.record(workspace_id, user_id, action, target_type, target_id, metadata, occurred_at)
 
 
 @huey.task()

@@ -85,6 +85,7 @@ def test_an_oversized_upload_is_refused_and_leaves_nothing(client, team, setting
 
 def test_notifications_list_and_mark_read(client, team, consumer):
     doc = team.document()
+    wait_for_jobs_idle()   # notifications are listed in the order they arrive
     client.put(f"/api/documents/{doc['id']}", json={'content': 'new'}, headers=team.ann)
     wait_for_jobs_idle()
     listed = client.get('/api/notifications?unread=1', headers=team.bob).json

@@ -2,6 +2,7 @@
 from flask import Blueprint, jsonify
 from peewee import JOIN
 
+from collab import activity
 from collab.api.common import ID, before_id
 from collab.api.workspaces import membership
 from collab.auth import login_required
@@ -14,9 +15,7 @@ bp = Blueprint('api_activity', __name__, url_prefix='/api')
 def feed(workspace_id, limit, before=None):
     query = (Activity.select(Activity, User.id, User.name).join(User, JOIN.LEFT_OUTER)
              .where(Activity.workspace == workspace_id))
-    if before:
-        query = query.where(Activity.id < before)
-    return list(query.order_by(Activity.id.desc()).limit(limit))
+    return list(activity.newest_first(query, before).limit(limit))
 
 
 def entry(row):

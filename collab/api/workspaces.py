@@ -1,13 +1,10 @@
 """Workspaces and their members."""
 from flask import Blueprint, g, jsonify
 
-from collab import validation as v
+from collab import actions, validation as v
 from collab.auth import login_required
-from collab.db import database
-from collab.enqueue import enqueue
 from collab.errors import ApiError
 from collab.models import Member, Workspace
-from tasks.activity import log_activity
 
 bp = Blueprint('api_workspaces', __name__, url_prefix='/api/workspaces')
 
@@ -34,12 +31,7 @@ def list_workspaces():
 @bp.post('')
 @login_required
 def create_workspace():
-    name = v.text(v.json_body(), 'name', 100)
-    with database.atomic():
-        workspace = Workspace.create(name=name, owner=g.user)
-        Member.create(workspace=workspace, user=g.user, role=Member.OWNER)
-        enqueue(log_activity, workspace.id, g.user.id, 'workspace.created',
-                'workspace', workspace.id, {'name': name})
+    workspace = actions.create_workspace(g.user, v.text(v.json_body(), 'name', 100))
     return jsonify(workspace.to_dict(role=Member.OWNER)), 201
 
 
