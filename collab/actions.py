@@ -4,7 +4,7 @@ The JSON API and the pages both call these, after validating their input.
 """
 from flask import current_app
 
-from collab import activity, files, invites
+from collab import activity, documents, files, invites
 from collab.transactions import writing
 from collab.enqueue import enqueue
 from collab.fields import utcnow
@@ -39,6 +39,7 @@ def create_document(workspace, user, title, content):
     with writing():
         doc = Document.create(workspace=workspace, title=title, content=content,
                               created_by=user, updated_by=user)
+        documents.record_version(doc, user.id)
         enqueue(version_pipeline(doc.id, user.id))
         _log(workspace.id, user, 'document.created', 'document', doc.id, {'title': title})
         _notify_others(workspace.id, user, 'document.created',
@@ -55,6 +56,7 @@ def update_document(doc, user, title, content):
             changes[Document.title] = title
         Document.update(changes).where(Document.id == doc.id).execute()
         doc = Document.get_by_id(doc.id)
+        documents.record_version(doc, user.id)
         enqueue(version_pipeline(doc.id, user.id))
         _log(doc.workspace_id, user, 'document.updated', 'document', doc.id,
              {'title': doc.title, 'version': doc.version})

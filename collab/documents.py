@@ -1,22 +1,47 @@
-"""Document versions: snapshots and their cleanup (called by tasks)."""
+"""Document versions: kept on every save, described and cleaned up by tasks."""
+import difflib
+
 from peewee import IntegrityError
 
 from collab.transactions import writing
 from collab.models import Document, DocumentVersion
 
 
-def snapshot_version(document_id, user_id):
-    """Store the document's current version once; None when the document is gone."""
-    doc = Document.get_or_none(Document.id == document_id)
-    if doc is None:
-        return None
+def record_version(doc, user_id):
+    """Keep the content of this saved version, inside the save's transaction, so that no
+    later save can overwrite it before it is kept. Storing it twice is harmless."""
     try:
         with writing():
             DocumentVersion.create(document=doc, version=doc.version, title=doc.title,
                                    content=doc.content, author=user_id)
     except IntegrityError:
-        pass  # this version is already stored: a retried or repeated snapshot
-    return doc
+        pass  # this version is already stored
+
+
+def describe_new_versions(document_id):
+    """Fill in lines added/removed for versions not yet described; returns how many.
+    Idempotent: a retried or repeated run finds nothing left to do."""
+    versions = list(DocumentVersion.select()
+                    .where(DocumentVersion.document == document_id)
+                    .order_by(DocumentVersion.version))
+    described, previous = 0, None
+    for version in versions:
+        if version.lines_added is None:
+            before = previous.content.splitlines() if previous else []
+            added, removed = _line_changes(before, version.content.splitlines())
+            (DocumentVersion.update(lines_added=added, lines_removed=removed)
+             .where(DocumentVersion.id == version.id).execute())
+            described += 1
+        previous = version
+    return described
+
+
+def _line_changes(before, after):
+    added = removed = 0
+    for line in difflib.ndiff(before, after):
+        added += line.startswith('+ ')
+        removed += line.startswith('- ')
+    return added, removed
 
 
 def version_count(document_id):

@@ -124,6 +124,9 @@ class DocumentVersion(BaseModel):
     content = TextField()
     author = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
     created_at = DateTimeField(default=utcnow)
+    # Filled in by documents.process_document_version: the change against the version before.
+    lines_added = IntegerField(null=True)
+    lines_removed = IntegerField(null=True)
 
     class Meta:
         indexes = ((('document', 'version'), True),)
@@ -131,7 +134,8 @@ class DocumentVersion(BaseModel):
     def to_dict(self, content=True):
         data = {'id': self.id, 'document_id': self.document_id, 'version': self.version,
                 'title': self.title, 'author_id': self.author_id,
-                'created_at': iso(self.created_at)}
+                'created_at': iso(self.created_at), 'lines_added': self.lines_added,
+                'lines_removed': self.lines_removed}
         if content:
             data['content'] = self.content
         return data

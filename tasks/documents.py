@@ -8,14 +8,15 @@ from tasks.slots import WEEK, once_per_slot
 
 @huey.task()
 def process_document_version(document_id, user_id):
-    """Snapshot the document's current version; start the cleanup when over VERSIONS_KEEP.
+    """Describe the new versions (lines added/removed, against the one before); start
+    the cleanup when over VERSIONS_KEEP. The save itself keeps each version's content.
 
     Returns the document id: the next pipeline stage, index_document, takes it.
     """
     keep = huey.settings.versions_keep
-    if documents.snapshot_version(document_id, user_id) is not None:
-        if documents.version_count(document_id) > keep:
-            cleanup_old_versions(document_id, keep)
+    documents.describe_new_versions(document_id)
+    if documents.version_count(document_id) > keep:
+        cleanup_old_versions(document_id, keep)
     return document_id
 
 

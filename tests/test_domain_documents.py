@@ -98,3 +98,28 @@ def test_activity_pages_newest_first(client, team, consumer):
     rest = client.get(f"/api/workspaces/{team.ws_id}/activity?limit=2&before={page['next_before']}",
                       headers=team.ann).json
     assert [a['metadata']['name'] for a in rest['activity']] == ['room-2', 'room-1']
+
+
+def test_quick_saves_each_keep_their_version(app, client, team, settings):
+    """Saves made before any consumer runs each keep their own content."""
+    doc = team.document('Notes', 'one')
+    for content in ('one\ntwo', 'one\ntwo\nthree'):
+        client.put(f"/api/documents/{doc['id']}", json={'content': content}, headers=team.ann)
+    listed = client.get(f"/api/documents/{doc['id']}/versions", headers=team.ann).json['versions']
+    assert [v['version'] for v in listed] == [3, 2, 1]
+    second = client.get(f"/api/documents/{doc['id']}/versions/2", headers=team.ann).json
+    assert second['content'] == 'one\ntwo'
+
+    from tasks.runner import ConsumerRunner
+    runner = ConsumerRunner(settings, embedded=True, workers=2)
+    runner.start()
+    try:
+        def described():
+            rows = client.get(f"/api/documents/{doc['id']}/versions", headers=team.ann).json
+            return {v['version']: (v['lines_added'], v['lines_removed'])
+                    for v in rows['versions']}
+        wait_until(lambda: None not in {a for a, _ in described().values()}, timeout=15,
+                   message='every version described')
+        assert described() == {1: (1, 0), 2: (1, 0), 3: (1, 0)}
+    finally:
+        runner.stop()
