@@ -54,7 +54,7 @@ def test_writes_during_a_redis_outage_are_kept_and_run_once(tmp_path, redis_url,
         def all_logged():
             with database.connection_context():
                 return Activity.select().count() >= WRITES
-        wait_until(all_logged, timeout=60, interval=0.5,
+        wait_until(all_logged, timeout=120, interval=0.5,
                    message=f'every activity entry ({server.output()[-2000:]})')
         time.sleep(1)   # room for a duplicate to show up, if there were one
         with database.connection_context():
