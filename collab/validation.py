@@ -24,7 +24,8 @@ def json_body():
     return data
 
 
-def text(data, name, max_length, required=True, min_length=1):
+def _string(data, name, required):
+    """The raw string value of `name`, or None when absent and optional."""
     value = data.get(name)
     if value is None:
         if required:
@@ -32,7 +33,14 @@ def text(data, name, max_length, required=True, min_length=1):
         return None
     if not isinstance(value, str):
         raise ApiError(400, f'{name} must be a string', name)
-    no_nul(value, name)
+    return no_nul(value, name)
+
+
+def text(data, name, max_length, required=True, min_length=1):
+    """A short text field, stripped, within [min_length, max_length]."""
+    value = _string(data, name, required)
+    if value is None:
+        return None
     value = value.strip()
     if len(value) < min_length:
         raise ApiError(400, f'{name} must be at least {min_length} characters', name)
@@ -80,4 +88,15 @@ def row_id(value, what):
     """An id from the URL: one no table can hold (SQLite cannot even compare it) is a 404."""
     if not 0 < value <= MAX_ID:
         raise ApiError(404, f'no such {what}')
+    return value
+
+
+MAX_CONTENT = 200_000
+
+
+def content(data, name='content', required=True, max_length=MAX_CONTENT):
+    """A text body kept exactly as sent (not stripped); may be empty."""
+    value = _string(data, name, required)
+    if value is not None and len(value) > max_length:
+        raise ApiError(413, f'{name} must be at most {max_length} characters', name)
     return value

@@ -9,12 +9,11 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from collab import actions, broadcast, notifications, search, users
 from collab.access import role_in
 from collab.api.activity import entry, feed
-from collab.api.common import MAX_CONTENT
 from collab.auth import login_required, login_session
 from collab.errors import ApiError
 from collab.models import (Channel, Document, DocumentVersion, Export, File, Member,
                            Message, Notification, User, Workspace)
-from collab.validation import EMAIL_RE, no_nul
+from collab.validation import EMAIL_RE, MAX_CONTENT, no_nul
 
 bp = Blueprint('views', __name__)
 ID = 'int(max=9223372036854775807)'

@@ -3,7 +3,8 @@ from flask import Blueprint, g, jsonify
 
 from collab import actions, validation as v
 from collab.access import require
-from collab.api.common import ID, content
+from collab.api.common import ID
+from collab.validation import content
 from collab.api.workspaces import membership
 from collab.auth import login_required
 from collab.errors import ApiError
