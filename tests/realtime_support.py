@@ -1,12 +1,11 @@
 """A real HTTP server for the app in a thread, and a WebSocket client that collects events."""
 import json
 import threading
-import urllib.request
 
 import websocket
 from werkzeug.serving import make_server
 
-from tests.support import wait_until
+from tests.support import http_json, wait_until
 
 
 class ThreadedServer:
@@ -74,13 +73,9 @@ class Api:
         self.base, self.token = base, None
 
     def call(self, method, path, body=None):
-        request = urllib.request.Request(self.base + path, method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={'Content-Type': 'application/json'})
-        if self.token:
-            request.add_header('Authorization', f'Bearer {self.token}')
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+        status, answer = http_json(self.base, method, path, body, self.token)
+        assert status < 400, (method, path, status, answer)
+        return answer
 
     def sign_up(self, email, name):
         self.call('POST', '/api/auth/register', {'email': email, 'name': name,

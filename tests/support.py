@@ -201,3 +201,17 @@ class LiveServer:
 def page_csrf_token(client):
     """The CSRF token that the pages' forms carry for this client's session."""
     return client.get('/api/auth/csrf').json['csrf_token']
+
+
+def http_json(base_url, method, path, body=None, token=None):
+    """(status, JSON body) of one HTTP request to a running server."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base_url + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json'})
+    if token:
+        request.add_header('Authorization', f'Bearer {token}')
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b'null')
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b'null')

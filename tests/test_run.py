@@ -1,5 +1,4 @@
 """`python run.py` as users run it: a real subprocess, real gunicorn, real signals."""
-import json
 import os
 import signal
 import socket
@@ -7,13 +6,11 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.conftest import ADMIN
-from tests.support import ROOT, LiveServer, free_port, wait_until
+from tests.support import ROOT, LiveServer, free_port, http_json, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +19,7 @@ pytestmark = pytest.mark.slow
 
 def call(server, method, path, body=None, token=None):
     """(status, JSON body) of one HTTP request to a live server."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(server.url + path, data=data, method=method)
-    request.add_header('Content-Type', 'application/json')
-    if token:
-        request.add_header('Authorization', f'Bearer {token}')
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b'null')
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b'null')
+    return http_json(server.url, method, path, body, token)
 
 
 def login(server, email, password):

@@ -1,15 +1,12 @@
 """Redis stopped while the API takes writes: no 5xx, nothing lost, nothing doubled."""
-import json
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from collab.db import database, open_database
 from collab.job_models import Job
 from collab.models import Activity
-from tests.support import LiveServer, wait_until
+from tests.support import LiveServer, http_json, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -18,16 +15,7 @@ OUTAGE_SECONDS = 10
 
 
 def call(server, method, path, body=None, token=None):
-    request = urllib.request.Request(server.url + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={'Content-Type': 'application/json'})
-    if token:
-        request.add_header('Authorization', f'Bearer {token}')
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b'null')
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b'null')
+    return http_json(server.url, method, path, body, token)
 
 
 def test_writes_during_a_redis_outage_are_kept_and_run_once(tmp_path, redis_url, redis_server):
