@@ -31,6 +31,10 @@ ARGS_LIMIT = 2000
 ERROR_LIMIT = 2000
 TRACEBACK_LIMIT = 20_000
 BATCH_SIZE = 500
+# After the first event of a batch, the writer waits this long for more: one
+# transaction (and one claim ack) then covers many jobs, and a fast job's start
+# and end usually share a batch, where they fold into one write.
+LINGER_SECONDS = 0.01
 
 IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
             'parent_id', 'pipeline_id', 'group_id', 'group_kind')
@@ -58,15 +62,40 @@ SQL = {
             message = excluded.message, scheduled_for = excluded.scheduled_for,
             state = CASE WHEN job.state IN ('retrying', 'revoked') THEN job.state
                          ELSE 'scheduled' END""",
+    # A run's start: the job row exists almost always (written when stored), so
+    # the writer updates it and inserts (the *_new upserts) only when it is missing.
     'executing': """
+        UPDATE job SET state = 'running', attempts = attempts + 1, started_at = {p},
+                       consumer = {p}, finished_at = NULL, duration_ms = NULL
+        WHERE job_id = {p}""",
+    'executing_new': """
         INSERT INTO job ({identity}, state, attempts, started_at, consumer)
         VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'running', 1, {p}, {p})
         ON CONFLICT (job_id) DO UPDATE SET
             state = 'running', attempts = job.attempts + 1,
             started_at = excluded.started_at, consumer = excluded.consumer,
             finished_at = NULL, duration_ms = NULL""",
+    # A run whose start and end fall in one batch (most fast jobs): 'executing'
+    # then 'finished' folded into one row write.
+    'ran': """
+        UPDATE job SET state = {p}, attempts = attempts + 1, started_at = {p}, consumer = {p},
+                       finished_at = {p}, duration_ms = {p}, error = COALESCE({p}, error)
+        WHERE job_id = {p}""",
+    'ran_new': """
+        INSERT INTO job ({identity}, state, attempts, started_at, consumer,
+                         finished_at, duration_ms, error)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1, {p}, {p}, {p}, {p}, {p})
+        ON CONFLICT (job_id) DO UPDATE SET
+            state = excluded.state, attempts = job.attempts + 1,
+            started_at = excluded.started_at, consumer = excluded.consumer,
+            finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+            error = COALESCE(excluded.error, job.error)""",
     'attempt': """
         INSERT INTO jobattempt (job_id, started_at, consumer) VALUES ({p}, {p}, {p})""",
+    'attempt_ran': """
+        INSERT INTO jobattempt (job_id, started_at, consumer, finished_at, outcome, error,
+                                traceback)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})""",
     'skipped': """
         INSERT INTO job ({identity}, state, finished_at)
         VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})
@@ -147,6 +176,7 @@ class LedgerWriter:
     def _next_batch(self):
         batch, waiters = [], []
         item = self._events.get()
+        time.sleep(LINGER_SECONDS)
         while True:
             if isinstance(item, threading.Event):
                 waiters.append(item)
@@ -178,11 +208,61 @@ class LedgerWriter:
         with database.atomic():
             # The driver's cursor directly: this loop runs for every job event.
             cursor = database.cursor()
-            for name, params in batch:
-                if name == 'dead_letter':
-                    DeadLetter.create(**params)
+            for name, event in _fold_runs(batch):
+                if name == 'executing':
+                    _write_run(cursor, statements, event)
+                elif name == 'finished':
+                    _write_end(cursor, statements, event)
+                elif name == 'dead_letter':
+                    DeadLetter.create(**event)
                 else:
-                    cursor.execute(statements[name], params)
+                    cursor.execute(statements[name], event)
+
+
+def _fold_runs(batch):
+    """The batch, with each run's end folded into its start when both are in it:
+    a fast job then costs one row write and one attempt insert, not four statements."""
+    started = {}   # job id -> its Run in this batch, still without an end
+    folded = []
+    for name, event in batch:
+        if name == 'executing':
+            started[event.task.id] = event
+        elif name == 'finished' and event.job_id in started:
+            started.pop(event.job_id).end = event
+            continue
+        folded.append((name, event))
+    return folded
+
+
+def _write_run(cursor, statements, run):
+    """A run's start (the job is running) or, when its end is known, the whole run."""
+    task, end = run.task, run.end
+    if end is None:
+        cursor.execute(statements['executing'], (run.started_at, run.consumer, task.id))
+        if cursor.rowcount == 0:
+            cursor.execute(statements['executing_new'],
+                           _identity(task, run.retries, run.started_at) + _no_links()
+                           + [run.started_at, run.consumer])
+        cursor.execute(statements['attempt'], (task.id, run.started_at, run.consumer))
+        return
+    cursor.execute(statements['ran'], (end.state, run.started_at, run.consumer,
+                                       end.job_finished_at, end.duration_ms, end.error,
+                                       task.id))
+    if cursor.rowcount == 0:
+        cursor.execute(statements['ran_new'],
+                       _identity(task, run.retries, run.started_at) + _no_links()
+                       + [end.state, run.started_at, run.consumer, end.job_finished_at,
+                          end.duration_ms, end.error])
+    cursor.execute(statements['attempt_ran'], (task.id, run.started_at, run.consumer, end.at,
+                                               end.outcome, end.error, end.traceback))
+
+
+def _write_end(cursor, statements, end):
+    """The end of a run whose start was written in an earlier batch."""
+    cursor.execute(statements['finished'], (end.state, end.job_finished_at, end.duration_ms,
+                                            end.error, end.job_id))
+    cursor.execute(statements['attempt_finished'], (end.at, end.outcome, end.error,
+                                                    end.traceback, end.job_id))
 
 
 def _ack(tokens):
@@ -209,23 +289,29 @@ def flush(timeout=10.0):
 
 # ---------------------------------------------------------------- events
 
+# One encoder for every job: json.dumps with options builds a new one per call.
+_COMPACT_JSON = json.JSONEncoder(separators=(',', ':'))
+
+
 def _display_args(task):
     """A JSON-safe, truncated copy of the arguments for people to read."""
-    def safe(value):
-        if isinstance(value, (str, int, float, bool)) or value is None:
-            return value
-        if isinstance(value, (list, tuple)):
-            return [safe(v) for v in value]
-        if isinstance(value, dict):
-            return {str(k): safe(v) for k, v in value.items()}
-        return repr(value)
-    data = {'args': safe(task.args)}
+    data = {'args': _json_safe(task.args)}
     if task.kwargs:
-        data['kwargs'] = safe(task.kwargs)
-    text = json.dumps(data, separators=(',', ':'))
+        data['kwargs'] = _json_safe(task.kwargs)
+    text = _COMPACT_JSON.encode(data)
     if len(text) > ARGS_LIMIT:
         text = json.dumps({'args': [text[:ARGS_LIMIT] + '…'], 'truncated': True})
     return text
+
+
+def _json_safe(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return repr(value)
 
 
 def _links(task):
@@ -258,10 +344,9 @@ def _is_chord_callback(current, task):
     return config is not None and config.callback is task
 
 
-def _identity(task, now):
+def _identity(task, retries, now):
     message = getattr(task, 'signed_message', None)
-    return [task.id, task_name(task), _display_args(task), message,
-            (task.retries or 0) + 1, now]
+    return [task.id, task_name(task), _display_args(task), message, (retries or 0) + 1, now]
 
 
 def _stored_params(task):
@@ -270,8 +355,8 @@ def _stored_params(task):
     eta = _naive(task.eta)
     state = SCHEDULED if eta is not None and eta > now else QUEUED
     # pipeline_id: a later stage inherits its parent's pipeline (or the parent is the head).
-    return _identity(task, now) + [parent, pipeline_parent, pipeline_parent or pipeline_id,
-                                   group_id, group_kind, state, eta]
+    return _identity(task, task.retries, now) + [
+        parent, pipeline_parent, pipeline_parent or pipeline_id, group_id, group_kind, state, eta]
 
 
 def _on_stored(signal, task):
@@ -289,14 +374,44 @@ def _no_links():
 
 def _on_scheduled(signal, task):
     now = utcnow()
-    writer.put(('scheduled', _identity(task, now) + _no_links() + [_naive(task.eta)]))
+    writer.put(('scheduled',
+                _identity(task, task.retries, now) + _no_links() + [_naive(task.eta)]))
+
+
+class Run:
+    """One execution of a job, as the writer gets it: its start, and its end once
+    the writer finds that in the same batch. The job's identity (name, display
+    arguments) is built by the writer, and only if the job has no row yet."""
+    __slots__ = ('task', 'retries', 'started_at', 'consumer', 'end')
+
+    def __init__(self, task, started_at, consumer):
+        self.task = task
+        self.retries = task.retries   # read now: a retry lowers it later
+        self.started_at = started_at
+        self.consumer = consumer
+        self.end = None
+
+
+class End:
+    """How a run ended: the job's new state and the attempt's outcome."""
+    __slots__ = ('job_id', 'state', 'at', 'final', 'duration_ms', 'outcome', 'error',
+                 'traceback')
+
+    def __init__(self, job_id, state, at, duration_ms, outcome, error, traceback):
+        self.job_id, self.state, self.at = job_id, state, at
+        self.final = state in (SUCCEEDED, FAILED, REVOKED, INTERRUPTED)
+        self.duration_ms, self.outcome = duration_ms, outcome
+        self.error, self.traceback = error, traceback
+
+    @property
+    def job_finished_at(self):
+        # A job that will be retried has not finished; its attempt has.
+        return self.at if self.final else None
 
 
 def _on_executing(signal, task):
-    now = utcnow()
     task.ledger_started = time.monotonic()
-    writer.put(('executing', _identity(task, now) + _no_links() + [now, consumer_id()]))
-    writer.put(('attempt', [task.id, now, consumer_id()]))
+    writer.put(('executing', Run(task, utcnow(), consumer_id())))
 
 
 def _on_complete(signal, task):
@@ -318,7 +433,8 @@ def _on_interrupted(signal, task):
 
 def _on_skipped(signal, task):
     state = REVOKED if signal == S.SIGNAL_REVOKED else EXPIRED
-    writer.put(('skipped', _identity(task, utcnow()) + _no_links() + [state, utcnow()]))
+    now = utcnow()
+    writer.put(('skipped', _identity(task, task.retries, now) + _no_links() + [state, now]))
 
 
 def _on_dead_letter(signal, task, data, error, source):
@@ -330,9 +446,7 @@ def _finish(task, state, outcome, error=None, tb=None):
     now = utcnow()
     started = getattr(task, 'ledger_started', None)
     duration = round((time.monotonic() - started) * 1000, 3) if started else None
-    final = state in (SUCCEEDED, FAILED, REVOKED, INTERRUPTED)
-    writer.put(('finished', [state, now if final else None, duration, error, task.id]))
-    writer.put(('attempt_finished', [now, outcome, error, tb, task.id]))
+    writer.put(('finished', End(task.id, state, now, duration, outcome, error, tb)))
 
 
 def record_recovery(task, reason, final):

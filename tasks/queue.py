@@ -4,6 +4,7 @@ Tasks register on `huey` at import; `configure(settings)` binds it to real
 storage (SqliteHuey's file by default, Redis when REDIS_URL is set). This
 module never imports Flask.
 """
+import functools
 import importlib
 import logging
 import threading
@@ -179,7 +180,13 @@ class CollabHuey(Huey):
 
 def task_name(task):
     """The name users see: `activity.log_activity`, not `tasks.activity.log_activity`."""
-    name = huey._registry.task_to_string(type(task))
+    return _name_of_class(type(task))
+
+
+@functools.lru_cache(maxsize=None)
+def _name_of_class(task_class):
+    # Once per task class: the ledger asks for every job it records.
+    name = huey._registry.task_to_string(task_class)
     return name[len(TASK_PREFIX):] if name.startswith(TASK_PREFIX) else name
 
 
