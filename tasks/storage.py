@@ -33,6 +33,15 @@ if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 then
 end
 return 0"""
 
+# Remove finished tasks' claims, all in one call: no command per task to build
+# and parse on the client. Claims are pushed at the head, so the oldest (the
+# ones finishing now) sit at the tail: LREM searches from there.
+ACK_CLAIMS_LUA = """\
+for _, message in ipairs(ARGV) do
+    redis.call('lrem', KEYS[1], -1, message)
+end
+return #ARGV"""
+
 
 class ClaimingRedisStorage(RedisStorage):
     """Redis storage with claimed dequeues (BLMOVE into a per-consumer list)."""
@@ -41,6 +50,7 @@ class ClaimingRedisStorage(RedisStorage):
         super().__init__(*args, **kwargs)
         self._schedule_to_queue = self.conn.register_script(SCHEDULE_TO_QUEUE_LUA)
         self._release = self.conn.register_script(RELEASE_CLAIM_LUA)
+        self._ack_claims = self.conn.register_script(ACK_CLAIMS_LUA)
         self.claimer = None
 
     def _claim_key(self, consumer):
@@ -54,15 +64,18 @@ class ClaimingRedisStorage(RedisStorage):
         data = self.conn.blmove(self.queue_key, key, self.read_timeout, 'RIGHT', 'LEFT')
         return (data, data) if data is not None else (None, None)
 
+    def enqueue_many(self, messages):
+        """Push [(message, priority)] in order, all or none, in one round trip."""
+        if any(priority for _, priority in messages):
+            raise NotImplementedError('Task priorities are not supported by this storage.')
+        with self.conn.pipeline(transaction=True) as pipe:
+            for message, _ in messages:
+                pipe.lpush(self.queue_key, message)
+            pipe.execute()
+
     def ack_many(self, tokens):
         """Remove finished tasks' claims."""
-        key = self._claim_key(self.claimer)
-        with self.conn.pipeline(transaction=False) as pipe:
-            for token in tokens:
-                # Claims are pushed at the head, so the oldest (the ones
-                # finishing now) sit at the tail: search from there.
-                pipe.lrem(key, -1, token)
-            pipe.execute()
+        self._ack_claims(keys=[self._claim_key(self.claimer)], args=tokens)
 
     def move_due_to_queue(self, ts):
         return self._schedule_to_queue(keys=[self.schedule_key, self.queue_key],
@@ -106,6 +119,13 @@ class ClaimingSqliteStorage(SqliteStorage):
             curs.execute('update task set queue = ? where id = ?',
                          (self._claim_queue(self.claimer), row[0]))
             return row[0], row[1]
+
+    def enqueue_many(self, messages):
+        """Insert [(message, priority)] in order, all or none, in one transaction."""
+        with self.db(commit=True) as curs:
+            curs.executemany('insert into task (queue, data, priority) values (?, ?, ?)',
+                             [(self.name, self.to_blob(message), priority or 0)
+                              for message, priority in messages])
 
     def ack_many(self, tokens):
         """Remove finished tasks' claimed rows."""
