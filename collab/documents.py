@@ -4,7 +4,7 @@ import difflib
 from peewee import IntegrityError
 
 from collab.transactions import writing
-from collab.models import Document, DocumentVersion
+from collab.models import DocumentVersion
 
 
 def record_version(doc, user_id):

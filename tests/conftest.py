@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-import tasks
 from collab import create_app
 from collab.db import close_connection, database
 from collab.settings import Settings

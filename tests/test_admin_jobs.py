@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from collab.fields import utcnow
-from collab.job_models import Job, JobAttempt
+from collab.job_models import Job
 from tasks import ledger
-from tests.sample_tasks import always_fail, succeed
+from tests.sample_tasks import always_fail
 from tests.support import wait_until
 
 XSS = '<script>alert("x")</script>'
@@ -175,7 +175,7 @@ def test_job_detail_shows_every_attempt_with_its_traceback(client, admin, app, c
 def test_args_and_errors_are_escaped_everywhere(client, admin, app, consumer):
     result = always_fail(XSS)
     wait_until(lambda: _state(result.id) == 'failed', timeout=15, message='the job to fail')
-    for path in (f'/admin/jobs', f'/admin/jobs?state=failed&partial=1', f'/admin/jobs/{result.id}',
+    for path in ('/admin/jobs', '/admin/jobs?state=failed&partial=1', f'/admin/jobs/{result.id}',
                  f'/admin/jobs/{result.id}?partial=1'):
         page = client.get(path, headers=admin).get_data(as_text=True)
         assert '<script>alert' not in page, path

@@ -2,7 +2,6 @@
 and raises ApiError (with a 4xx) when it cannot be done."""
 import logging
 
-from collab.admin.filters import JobFilter
 from collab.admin.queries import get_job
 from collab.db import database
 from collab.errors import ApiError
