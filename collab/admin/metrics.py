@@ -40,14 +40,15 @@ def render_metrics():
             [({}, depth['queued'] if depth['queued'] is not None else 'NaN')])
     _metric(lines, 'collab_schedule_depth', 'gauge', 'Messages waiting in the schedule.',
             [({}, depth['scheduled'] if depth['scheduled'] is not None else 'NaN')])
+    slow = stats.slow_stats()
     durations = []
-    for row in stats.per_task_stats():
+    for row in slow['tasks']:
         for quantile, key in (('0.5', 'p50_ms'), ('0.95', 'p95_ms')):
             if row[key] is not None:
                 durations.append(({'task': row['task'], 'quantile': quantile}, row[key] / 1000))
     _metric(lines, 'collab_job_duration_seconds', 'summary',
             'Job run time over each task\'s recent runs.', durations)
-    hour = stats.window_stats('hour')
+    hour = slow['hour']
     _metric(lines, 'collab_jobs_finished_last_hour', 'gauge', 'Jobs finished in the last hour.',
             [({'state': 'succeeded'}, hour['succeeded']), ({'state': 'failed'}, hour['failed'])])
     _metric(lines, 'collab_consumers_alive', 'gauge', 'Consumer processes with a recent heartbeat.',

@@ -3,6 +3,8 @@
 Window totals come from an index range over finished_at; per-task durations
 from each task's most recent runs (the (task, seq) index), not from all rows.
 """
+import threading
+import time
 from datetime import timedelta
 
 from collab.admin.counts import task_state_counts
@@ -115,10 +117,28 @@ def chart(window):
             'failed': chart_points(window['buckets'], 'failed', peak)}
 
 
+# Hour and day windows and per-task percentiles move slowly but cost tens of
+# milliseconds at a million jobs; the page refreshes every few seconds, so they
+# are computed at most once per STATS_TTL per process.
+STATS_TTL = 10.0
+_cached = {'at': float('-inf'), 'database': None, 'value': None}
+_cache_lock = threading.Lock()
+
+
+def slow_stats():
+    """The hour/day windows and per-task figures, recomputed at most every STATS_TTL seconds."""
+    with _cache_lock:
+        fresh = (time.monotonic() - _cached['at'] <= STATS_TTL
+                 and _cached['database'] is database.obj)
+        if not fresh:
+            _cached['value'] = {'hour': window_stats('hour'), 'day': window_stats('day'),
+                                'tasks': per_task_stats()}
+            _cached['at'], _cached['database'] = time.monotonic(), database.obj
+        return _cached['value']
+
+
 def dashboard_stats():
-    return {'hour': window_stats('hour'), 'day': window_stats('day'),
-            'tasks': per_task_stats(), 'consumers': consumers(),
-            'queue': queue_depth()}
+    return {**slow_stats(), 'consumers': consumers(), 'queue': queue_depth()}
 
 
 def queue_depth():
