@@ -23,6 +23,7 @@ from collab.db import database
 from collab.fields import utcnow
 from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
                                REVOKED, RUNNING, SCHEDULED, SUCCEEDED, DeadLetter)
+from tasks import job_events
 from tasks.queue import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
 
 log = logging.getLogger('collab.ledger')
@@ -167,6 +168,7 @@ class LedgerWriter:
             events = [item for item in batch if item[0] != 'ack']
             if events:
                 self._write(events)
+                job_events.notifier.changed()   # open dashboards refresh
             tokens = [token for name, token in batch if name == 'ack']
             if tokens:
                 _ack(tokens)

@@ -35,6 +35,7 @@
       if (event.type === 'notification') { show(event.data); }
       else if (event.type === 'presence') { presence(event); }
       else if (event.type === 'hello') { menu.setAttribute('data-connected', '1'); }
+      else if (event.type === 'jobs') { document.dispatchEvent(new CustomEvent('collab:jobs')); }
     };
     socket.onclose = function () {
       clearInterval(pinger);

@@ -1,9 +1,10 @@
-// Live updates for the admin pages: every few seconds, fetch the page's live
-// region (server-rendered and escaped, ?partial=1) and swap it in when it changed.
-// Without JavaScript the page still works: the Refresh link reloads it.
+// Live updates for the admin pages: when jobs change (a "jobs" event on the
+// page's /ws socket, see app.js) and every few seconds anyway, fetch the page's
+// live region (server-rendered and escaped, ?partial=1) and swap it in when it
+// changed. Without JavaScript the page still works: the Refresh link reloads it.
 (function () {
   'use strict';
-  var POLL_MS = 2000;
+  var POLL_MS = 5000;
   var region = document.querySelector('[data-admin-live]');
   var status = document.querySelector('[data-admin-live-status]');
   if (!region) { return; }
@@ -54,5 +55,6 @@
   }
 
   show('live', false);
+  document.addEventListener('collab:jobs', poll);
   setInterval(poll, POLL_MS);
 })();

@@ -1,0 +1,54 @@
+"""Tell admins' open dashboards that jobs changed, over their /ws sockets.
+
+The ledger writer calls `changed()` after each committed batch; a small thread
+sends at most one `{"type": "jobs"}` event per second, so a busy queue costs
+one message a second, and the dashboard refetches its live region on it.
+"""
+import logging
+import threading
+import time
+
+from collab import broadcast
+from collab.models import User
+from tasks.queue import huey
+
+log = logging.getLogger('collab.ledger')
+
+INTERVAL = 1.0
+
+
+class JobChangeNotifier:
+    def __init__(self, interval=INTERVAL):
+        self.interval = interval
+        self._changed = threading.Event()
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def changed(self):
+        self._changed.set()
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name='job-events',
+                                                    daemon=True)
+                    self._thread.start()
+
+    def _run(self):
+        while True:
+            self._changed.wait()
+            self._changed.clear()
+            try:
+                self._publish()
+            except Exception as exc:
+                log.warning('could not tell the dashboards that jobs changed: %s', exc)
+            time.sleep(self.interval)   # changes meanwhile go out in the next round
+
+    def _publish(self):
+        if huey.settings is None:
+            return
+        admins = [row.id for row in User.select(User.id).where(User.is_admin == True)]  # noqa: E712
+        if admins:
+            broadcast.broadcaster(huey.settings).publish(admins, {'type': 'jobs'})
+
+
+notifier = JobChangeNotifier()
