@@ -1,14 +1,15 @@
 """Redis stopped while the API takes writes: no 5xx, nothing lost, nothing doubled."""
 import time
+from collections import Counter
 
 import pytest
 
 from collab.db import database, open_database
-from collab.job_models import Job
+from collab.job_models import Job, OutboxMessage
 from collab.models import Activity
 from tests.support import LiveServer, http_json, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 WRITES = 120
 OUTAGE_SECONDS = 10
@@ -16,6 +17,14 @@ OUTAGE_SECONDS = 10
 
 def call(server, method, path, body=None, token=None):
     return http_json(server.url, method, path, body, token)
+
+
+def progress():
+    """What happened to the jobs so far, for a failure message."""
+    with database.connection_context():
+        states = Counter(job.state for job in Job.select(Job.state))
+        return (f'{Activity.select().count()} activity entries, jobs {dict(states)}, '
+                f'{OutboxMessage.select().count()} still in the outbox')
 
 
 def test_writes_during_a_redis_outage_are_kept_and_run_once(tmp_path, redis_url, redis_server):
@@ -42,8 +51,10 @@ def test_writes_during_a_redis_outage_are_kept_and_run_once(tmp_path, redis_url,
         def all_logged():
             with database.connection_context():
                 return Activity.select().count() >= WRITES
-        wait_until(all_logged, timeout=120, interval=0.5,
-                   message=f'every activity entry ({server.output()[-2000:]})')
+        try:
+            wait_until(all_logged, timeout=90, interval=0.5, message='every activity entry')
+        except AssertionError:
+            raise AssertionError(f'{progress()}\n{server.output()[-3000:]}') from None
         time.sleep(1)   # room for a duplicate to show up, if there were one
         with database.connection_context():
             assert Activity.select().count() == WRITES
