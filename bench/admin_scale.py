@@ -23,7 +23,6 @@ from collab import create_app  # noqa: E402
 from collab.db import database  # noqa: E402
 from collab.fields import utcnow  # noqa: E402
 from collab.job_models import Job, JobAttempt  # noqa: E402
-from collab.models import User  # noqa: E402
 from collab.settings import Settings  # noqa: E402
 from collab.users import create_or_promote_admin  # noqa: E402
 

@@ -15,14 +15,14 @@ import queue
 import threading
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import timezone
 
 from huey import signals as S
 
 from collab.db import database
 from collab.fields import utcnow
 from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
-                               REVOKED, RUNNING, SCHEDULED, SUCCEEDED, DeadLetter)
+                               REVOKED, SCHEDULED, SUCCEEDED, DeadLetter)
 from tasks import job_events
 from tasks.queue import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
 
