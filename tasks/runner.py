@@ -138,8 +138,8 @@ class ConsumerRunner:
             try:
                 ConsumerProcess.update(last_heartbeat=utcnow()).where(
                     ConsumerProcess.id == self.id).execute()
-                if self.consumer.embedded:
-                    self.consumer.check_worker_health()
+                if self.consumer.embedded and not self.consumer.stop_flag.is_set():
+                    self.consumer.check_worker_health()   # not while stopping: it would restart them
                 self._recover()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_SECONDS
