@@ -41,6 +41,7 @@ class Settings:
     job_retention_rows: int = 1_000_000
     failed_retention_days: int = 30
     task_modules: tuple = ()
+    catch_up_periodic: bool = True
 
     @property
     def queue_backend(self):
@@ -84,6 +85,7 @@ class Settings:
             job_retention_rows=get.integer('JOB_RETENTION_ROWS', 1_000_000, 1000, 10**9),
             failed_retention_days=get.integer('FAILED_RETENTION_DAYS', 30, 1, 3650),
             task_modules=get.modules('TASK_MODULES'),
+            catch_up_periodic=get.flag('CATCH_UP_PERIODIC', True),
         )
 
 
@@ -131,6 +133,16 @@ class _Reader:
         if parsed.scheme != 'unix' and not parsed.hostname:
             raise SettingsError(name, f'has no host: {raw!r}')
         return raw
+
+    def flag(self, name, default):
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in ('1', 'true', 'yes', 'on'):
+            return True
+        if raw.lower() in ('0', 'false', 'no', 'off'):
+            return False
+        raise SettingsError(name, f'must be 1 or 0 (true or false), got {raw!r}')
 
     def modules(self, name):
         """Comma-separated dotted module names, e.g. `myjobs.reports,myjobs.sync`."""

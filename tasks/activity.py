@@ -5,7 +5,7 @@ from collab import activity, digest
 from collab.models import Workspace
 from tasks.notifications import send_batch_notifications
 from tasks.queue import huey
-from tasks.slots import DAY, once_per_slot
+from tasks.slots import periodic
 
 
 @huey.task()
@@ -26,8 +26,7 @@ def generate_daily_digest(workspace_id):
     return len(members)
 
 
-@huey.periodic_task(crontab(hour='8', minute='0'))
-@once_per_slot(DAY)
+@periodic(crontab(hour='8', minute='0'), catch_up=True)
 def generate_all_digests():
     ids = [w.id for w in Workspace.select(Workspace.id)]
     for workspace_id in ids:

@@ -68,8 +68,10 @@ def _periodic(name):
 
 
 def run_now(name):
-    """Enqueue one run of a periodic task now (also when it is paused). Returns its id."""
-    task = _periodic(name)()
+    """Enqueue one run of a periodic task now (also when it is paused, or when its
+    slot has already run). Returns its id."""
+    cls = _periodic(name)
+    task = cls(kwargs={'force': True} if getattr(cls, 'once_per_slot', False) else None)
     huey.enqueue(task)
     return task.id
 

@@ -3,7 +3,7 @@ from huey import crontab
 
 from collab import documents, search
 from tasks.queue import huey
-from tasks.slots import WEEK, once_per_slot
+from tasks.slots import periodic
 
 
 @huey.task()
@@ -32,8 +32,7 @@ def cleanup_old_versions(document_id, keep):
     return documents.prune_versions(document_id, keep)
 
 
-@huey.periodic_task(crontab(day_of_week='0', hour='0', minute='0'))
-@once_per_slot(WEEK)
+@periodic(crontab(day_of_week='0', hour='0', minute='0'), catch_up=True)
 def cleanup_all_old_versions():
     keep = huey.settings.versions_keep
     return sum(documents.prune_versions(doc_id, keep) for doc_id in documents.documents_over(keep))

@@ -3,13 +3,10 @@ from huey import crontab
 
 from collab import broadcast, presence
 from tasks.queue import huey
-from tasks.slots import once_per_slot
-
-FIVE_MINUTES = 300
+from tasks.slots import periodic
 
 
-@huey.periodic_task(crontab(minute='*/5'))
-@once_per_slot(FIVE_MINUTES)
+@periodic(crontab(minute='*/5'))
 def sync_online_status():
     online = broadcast.presence(huey.settings).online_user_ids()
     return presence.persist(online)

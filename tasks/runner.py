@@ -17,9 +17,10 @@ from huey.consumer import Consumer, Worker
 from collab.fields import utcnow
 from collab.job_models import HEARTBEAT_SECONDS, ConsumerProcess
 from tasks import ledger
-from tasks.control import PausableScheduler
+from tasks.control import PausableScheduler, paused_names
 from tasks.prune import prune_jobs
 from tasks.recovery import recover_orphaned_claims
+from tasks.slots import catch_up_missed
 from tasks.queue import huey
 
 log = logging.getLogger('collab.consumer')
@@ -112,6 +113,17 @@ class ConsumerRunner:
         log.info('consumer %s started: %d workers, %s backend', self.id,
                  self.consumer.workers, self.settings.queue_backend)
         self._recover()
+        if self.consumer.periodic and self.settings.catch_up_periodic:
+            self._catch_up()
+
+    def _catch_up(self):
+        try:
+            started = catch_up_missed(skip=paused_names())
+        except Exception:
+            log.exception('could not catch up missed periodic runs')
+            return
+        if started:
+            log.info('catching up periodic runs missed while stopped: %s', ', '.join(started))
 
     def _finish(self):
         self._stopping.set()

@@ -2,11 +2,9 @@
 from huey import crontab
 
 from collab import search
-from tasks.queue import huey
-from tasks.slots import DAY, once_per_slot
+from tasks.slots import periodic
 
 
-@huey.periodic_task(crontab(hour='2', minute='0'))
-@once_per_slot(DAY)
+@periodic(crontab(hour='2', minute='0'), catch_up=True)
 def full_reindex():
     return search.rebuild()

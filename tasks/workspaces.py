@@ -8,7 +8,7 @@ from collab import exports, invites
 from collab.models import Export
 from tasks.notifications import send_notification
 from tasks.queue import huey
-from tasks.slots import HOUR, once_per_slot
+from tasks.slots import periodic
 
 log = logging.getLogger('collab.tasks')
 
@@ -80,7 +80,6 @@ def _describe(failure):
     return 'a part of the export was revoked'
 
 
-@huey.periodic_task(crontab(minute='0'))
-@once_per_slot(HOUR)
+@periodic(crontab(minute='0'))
 def cleanup_expired_invites():
     return invites.delete_expired()

@@ -8,7 +8,7 @@ from collections import defaultdict
 from huey import crontab
 
 from tasks.queue import huey
-from tasks.slots import once_per_slot
+from tasks.slots import latest_slot, periodic
 
 calls = defaultdict(list)
 
@@ -76,11 +76,32 @@ def leave_mark(directory, name, seconds=0.0):
     return True
 
 
-@huey.periodic_task(crontab(minute='*'), retries=0)
-@once_per_slot(60)
+@periodic(crontab(minute='*'), retries=0)
 def every_minute_once():
     """A test schedule: appends this minute's slot to DATA_DIR/minute-runs.log."""
     if huey.settings is None:
         return
     with open(huey.settings.data_dir / 'minute-runs.log', 'a') as log:
         log.write(f'{int(time.time()) // 60}\n')
+
+
+def _log_run(filename, schedule):
+    if huey.settings is not None:
+        slot = latest_slot(schedule, huey._get_timestamp())
+        with open(huey.settings.data_dir / filename, 'a') as log:
+            log.write(f'{slot:%Y-%m-%dT%H:%M}\n')
+
+
+HOURLY = crontab(minute='0')
+
+
+@periodic(HOURLY, catch_up=True, retries=0)
+def hourly_catching_up():
+    """Runs at :00, and once at start-up when the last :00 was missed."""
+    _log_run('catch-up-runs.log', HOURLY)
+
+
+@periodic(HOURLY, retries=0)
+def hourly_skipping_missed():
+    """Runs at :00 only: a missed slot is skipped."""
+    _log_run('skip-runs.log', HOURLY)

@@ -47,7 +47,8 @@ def worker_env(settings):
     """The environment a worker subprocess needs to share this test's queue and database."""
     env = {'DATA_DIR': str(settings.data_dir), 'SECRET_KEY': settings.secret_key,
            'DATABASE_URL': settings.database_url, 'TASK_MODULES': 'tests.sample_tasks',
-           'HUEY_WORKERS': '8', 'SHUTDOWN_GRACE': '5'}
+           'HUEY_WORKERS': '8', 'SHUTDOWN_GRACE': '5',
+           'CATCH_UP_PERIODIC': '1' if settings.catch_up_periodic else '0'}
     if settings.redis_url:
         env['REDIS_URL'] = settings.redis_url
     return env
