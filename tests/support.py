@@ -108,36 +108,24 @@ class WebhookServer:
         self.httpd.server_close()
 
 
-# Runs run.py as __main__ after importing the modules named in argv[1]
-# (e.g. tests.sample_tasks, so a subprocess knows the test tasks too).
-RUN_WITH_MODULES = """
-import importlib, runpy, sys
-for name in filter(None, sys.argv[1].split(',')):
-    importlib.import_module(name)
-sys.argv = ['run.py', *sys.argv[2:]]
-runpy.run_path('run.py', run_name='__main__')
-"""
-
-
 class LiveServer:
     """`python run.py` in a subprocess on a free port: the real gunicorn server.
 
     `command` is run.py's command (`('web',)`, `('worker',)`); `modules` are
-    imported first (test tasks); `own_group` puts the server in its own process
-    group, so `signal_group` can signal it as a terminal's Ctrl-C does.
+    extra task modules (TASK_MODULES, e.g. the test tasks). The server runs in
+    its own process group, so `signal_group` can signal it as a terminal's
+    Ctrl-C does, and `stop` leaves none of its processes behind.
     """
 
-    def __init__(self, data_dir, env=None, command=(), modules=(), own_group=False):
+    def __init__(self, data_dir, env=None, command=(), modules=()):
         self.port = free_port()
         self.data_dir = data_dir
         self.env = {**os.environ, 'DATA_DIR': str(data_dir), 'PORT': str(self.port),
                     'HOST': '127.0.0.1', 'SECRET_KEY': 'live-test-secret',
                     'SHUTDOWN_GRACE': '5', 'HUEY_WORKERS': '2', **(env or {})}
         if modules:
-            self.command = [sys.executable, '-c', RUN_WITH_MODULES, ','.join(modules), *command]
-        else:
-            self.command = [sys.executable, 'run.py', *command]
-        self.own_group = own_group
+            self.env['TASK_MODULES'] = ','.join(modules)
+        self.command = [sys.executable, 'run.py', *command]
         self.process = None
         self.log_path = Path(data_dir).parent / f'server-{self.port}.log'
 
@@ -150,7 +138,7 @@ class LiveServer:
         self.log = open(self.log_path, 'wb')
         self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=self.own_group)
+                                        start_new_session=True)
         if wait_for:
             wait_until(self._healthy, timeout=timeout, interval=0.1,
                        message=f'the server to answer /healthz (log: {self.log_path})')
@@ -168,8 +156,10 @@ class LiveServer:
 
     def signal_group(self, sig):
         """Signal every process of the server, as Ctrl-C in a terminal does."""
-        assert self.own_group, 'start with own_group=True'
-        os.killpg(self.process.pid, sig)
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
 
     def _healthy(self):
         if self.process.poll() is not None:
@@ -193,8 +183,11 @@ class LiveServer:
             return self.process.wait(timeout)
         finally:
             if self.process.poll() is None:
-                self.signal_group(signal.SIGKILL) if self.own_group else self.process.kill()
+                self.process.kill()
                 self.process.wait()
+            # No process of this server may outlive the test: a stray consumer
+            # would take the next test's jobs from a shared Redis.
+            self.signal_group(signal.SIGKILL)
             self.log.close()
 
 

@@ -93,7 +93,7 @@ def test_a_signal_stops_the_idle_server_cleanly(live_server, sig):
 
 def test_ctrl_c_in_a_terminal_stops_the_server_cleanly(tmp_path):
     """A terminal's Ctrl-C signals the whole process group: gunicorn's master and worker."""
-    server = LiveServer(tmp_path / 'data', own_group=True).start()
+    server = LiveServer(tmp_path / 'data').start()
     try:
         started = time.monotonic()
         assert server.stop(signal.SIGINT, group=True) == 0, server.output()

@@ -78,10 +78,10 @@ def server_with_sample_tasks(tmp_path):
     """Start `python run.py` knowing tests.sample_tasks; this process enqueues into its queue."""
     servers = []
 
-    def start(grace, own_group=False):
+    def start(grace):
         data_dir = tmp_path / 'data'
         server = LiveServer(data_dir, env={'SHUTDOWN_GRACE': str(grace)},
-                            modules=('tests.sample_tasks',), own_group=own_group).start()
+                            modules=('tests.sample_tasks',)).start()
         servers.append(server)
         # Same DATA_DIR and key: enqueueing here is what a `web` process does.
         settings = Settings.from_mapping({'DATA_DIR': str(data_dir),
@@ -92,7 +92,7 @@ def server_with_sample_tasks(tmp_path):
 
     yield start
     for server in servers:
-        server.stop(signal.SIGKILL, group=server.own_group)
+        server.stop(signal.SIGKILL, group=True)
     ledger.flush()
     huey.storage.close()
     close_connection()
@@ -134,7 +134,7 @@ def test_sigterm_records_a_job_longer_than_the_grace_as_interrupted(server_with_
 
 def test_ctrl_c_in_a_terminal_waits_for_a_running_job(server_with_sample_tasks):
     """Ctrl-C signals the whole process group; the job still gets its grace."""
-    server = server_with_sample_tasks(grace=5, own_group=True)
+    server = server_with_sample_tasks(grace=5)
     job_id = start_slow_job(1.0)
 
     assert server.stop(signal.SIGINT, group=True) == 0, server.output()
