@@ -13,6 +13,7 @@ from collab.errors import ApiError
 bp = Blueprint('admin', __name__, url_prefix='/admin', static_folder='static',
                static_url_path='/static')
 PAGE_SIZE = 50
+DEAD_LETTERS = 20   # the newest refused messages shown on the system page
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
@@ -108,7 +109,8 @@ def system():
     data = stats.dashboard_stats()
     charts = {name: stats.chart(data[name]) for name in ('hour', 'day')}
     return _render('admin/system.html', 'admin/_system_live.html', stats=data,
-                   charts=charts, counts=state_counts())
+                   charts=charts, counts=state_counts(),
+                   dead_letters=[d.to_dict() for d in queries.list_dead_letters(DEAD_LETTERS)])
 
 
 def _flash_outcome(handler, *args):

@@ -58,3 +58,12 @@ def test_dead_letters_are_listed_for_admins(app, consumer, client, auth):
     response = client.get('/admin/api/dead-letters', headers=auth.headers(admin=True))
     assert response.status_code == 200
     assert response.json['dead_letters'][0]['source'] == 'queue'
+
+
+def test_dead_letters_are_shown_on_the_admin_system_page(app, consumer, client, auth):
+    huey.storage.enqueue(b'<script>alert(1)</script> is no message')
+    dead_letters(1)
+    page = client.get('/admin/system', headers=auth.headers(admin=True)).get_data(as_text=True)
+    table = page.split('id="dead-letters"')[1].split('</table>')[0]
+    assert 'queue' in table and 'Separator' in table
+    assert '<script>' not in page
