@@ -8,7 +8,6 @@ Each event is an upsert that only moves a job forward: events written by
 different processes (the web process that enqueued, the consumer that ran it)
 may arrive in either order and still leave the true state.
 """
-import functools
 import json
 import logging
 import queue
@@ -23,7 +22,7 @@ from collab.db import database
 from collab.fields import utcnow
 from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
                                REVOKED, SCHEDULED, SUCCEEDED, DeadLetter)
-from tasks import job_events
+from tasks import job_events, ledger_sql
 from tasks.queue import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
 
 log = logging.getLogger('collab.ledger')
@@ -36,95 +35,6 @@ BATCH_SIZE = 500
 # transaction (and one claim ack) then covers many jobs, and a fast job's start
 # and end usually share a batch, where they fold into one write.
 LINGER_SECONDS = 0.01
-
-IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
-            'parent_id', 'pipeline_id', 'group_id', 'group_kind')
-
-# Upserts. {p} is the driver's placeholder. On conflict, a job's state only
-# moves forward: e.g. a late 'stored' never turns a running job back to queued.
-SQL = {
-    'stored': """
-        INSERT INTO job ({identity}, state, scheduled_for)
-        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p},
-                COALESCE((SELECT j.pipeline_id FROM job j WHERE j.job_id = {p}), {p}),
-                {p}, {p}, {p}, {p})
-        ON CONFLICT (job_id) DO UPDATE SET
-            message = excluded.message, scheduled_for = excluded.scheduled_for,
-            parent_id = COALESCE(job.parent_id, excluded.parent_id),
-            pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
-            group_id = COALESCE(job.group_id, excluded.group_id),
-            group_kind = COALESCE(job.group_kind, excluded.group_kind),
-            state = CASE WHEN job.state = 'scheduled' AND excluded.state = 'queued'
-                         THEN 'queued' ELSE job.state END""",
-    'scheduled': """
-        INSERT INTO job ({identity}, state, scheduled_for)
-        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'scheduled', {p})
-        ON CONFLICT (job_id) DO UPDATE SET
-            message = excluded.message, scheduled_for = excluded.scheduled_for,
-            state = CASE WHEN job.state IN ('retrying', 'revoked') THEN job.state
-                         ELSE 'scheduled' END""",
-    # A run's start: the job row exists almost always (written when stored), so
-    # the writer updates it and inserts (the *_new upserts) only when it is missing.
-    'executing': """
-        UPDATE job SET state = 'running', attempts = attempts + 1, started_at = {p},
-                       consumer = {p}, finished_at = NULL, duration_ms = NULL
-        WHERE job_id = {p}""",
-    'executing_new': """
-        INSERT INTO job ({identity}, state, attempts, started_at, consumer)
-        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 'running', 1, {p}, {p})
-        ON CONFLICT (job_id) DO UPDATE SET
-            state = 'running', attempts = job.attempts + 1,
-            started_at = excluded.started_at, consumer = excluded.consumer,
-            finished_at = NULL, duration_ms = NULL""",
-    # A run whose start and end fall in one batch (most fast jobs): 'executing'
-    # then 'finished' folded into one row write.
-    'ran': """
-        UPDATE job SET state = {p}, attempts = attempts + 1, started_at = {p}, consumer = {p},
-                       finished_at = {p}, duration_ms = {p}, error = COALESCE({p}, error)
-        WHERE job_id = {p}""",
-    'ran_new': """
-        INSERT INTO job ({identity}, state, attempts, started_at, consumer,
-                         finished_at, duration_ms, error)
-        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1, {p}, {p}, {p}, {p}, {p})
-        ON CONFLICT (job_id) DO UPDATE SET
-            state = excluded.state, attempts = job.attempts + 1,
-            started_at = excluded.started_at, consumer = excluded.consumer,
-            finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
-            error = COALESCE(excluded.error, job.error)""",
-    'attempt': """
-        INSERT INTO jobattempt (job_id, started_at, consumer) VALUES ({p}, {p}, {p})""",
-    'attempt_ran': """
-        INSERT INTO jobattempt (job_id, started_at, consumer, finished_at, outcome, error,
-                                traceback)
-        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})""",
-    'skipped': """
-        INSERT INTO job ({identity}, state, finished_at)
-        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})
-        ON CONFLICT (job_id) DO UPDATE SET
-            state = excluded.state, finished_at = excluded.finished_at""",
-    'finished': """
-        UPDATE job SET state = {p}, finished_at = {p}, duration_ms = {p},
-                       error = COALESCE({p}, error)
-        WHERE job_id = {p}""",
-    'recovered': """
-        UPDATE job SET state = {p}, error = {p}, finished_at = {p}, consumer = NULL
-        WHERE job_id = {p}""",
-    'attempt_finished': """
-        UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
-        WHERE id = (SELECT MAX(a.id) FROM jobattempt a WHERE a.job_id = {p})
-          AND finished_at IS NULL""",
-}
-
-
-@functools.lru_cache(maxsize=4)
-def _statements_for(param):
-    identity = ', '.join(IDENTITY)
-    return {name: sql.format(identity=identity, p=param) for name, sql in SQL.items()}
-
-
-def _statements():
-    return _statements_for(database.param)
-
 
 # ---------------------------------------------------------------- the writer
 
@@ -205,7 +115,7 @@ class LedgerWriter:
                     time.sleep(0.2 * attempt)
 
     def _apply(self, batch):
-        statements = _statements()
+        statements = ledger_sql.statements()
         database.connect(reuse_if_open=True)
         with database.atomic():
             # The driver's cursor directly: this loop runs for every job event.
@@ -367,7 +277,7 @@ def _on_stored(signal, task):
 
 def record_stored_now(task):
     """Record a job as accepted inside the caller's transaction (the outbox path)."""
-    database.execute_sql(_statements()['stored'], _stored_params(task))
+    database.execute_sql(ledger_sql.statements()['stored'], _stored_params(task))
 
 
 def _no_links():
