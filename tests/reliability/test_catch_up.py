@@ -32,5 +32,5 @@ def test_a_missed_slot_runs_once_however_many_consumers_start(app, settings, wor
                message='every consumer to start')
     time.sleep(2)   # room for a second run to show up, if there were one
     runs = lines(caught_up)
-    assert len(runs) == 1 and runs[0] in missed, runs
+    assert runs and len(runs) == len(set(runs)) and set(runs) <= missed, runs   # once per slot
     assert not missed & set(lines(skipped))
