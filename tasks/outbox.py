@@ -10,11 +10,10 @@ import functools
 import logging
 import threading
 
-from peewee import SqliteDatabase
-
-from collab.db import close_connection, database
+from collab.db import close_connection, database, is_sqlite
 from collab.fields import utcnow
 from collab.job_models import OutboxMessage
+from collab.transactions import writing
 from tasks import ledger
 from tasks.queue import huey
 
@@ -48,7 +47,8 @@ def _insert_sql(param):
 
 def dispatch_once():
     """Move up to BATCH messages to the queue. Returns how many moved; raises if the queue is down."""
-    with _claiming_transaction():
+    # SQLite: the write lock up front, so two dispatchers never send the same rows.
+    with writing():
         rows = _oldest(BATCH)
         if not rows:
             return 0
@@ -63,17 +63,10 @@ def dispatch_once():
     return len(rows)
 
 
-def _claiming_transaction():
-    # SQLite: take the write lock up front, so two dispatchers never send the same rows.
-    if isinstance(database.obj, SqliteDatabase):
-        return database.atomic('IMMEDIATE')
-    return database.atomic()
-
-
 def _oldest(limit):
     query = (OutboxMessage.select(OutboxMessage.id, OutboxMessage.data, OutboxMessage.priority)
              .order_by(OutboxMessage.id).limit(limit))
-    if not isinstance(database.obj, SqliteDatabase):
+    if not is_sqlite():
         query = query.for_update('FOR UPDATE SKIP LOCKED')
     return list(query.tuples())
 
