@@ -58,8 +58,7 @@ def dispatch_once():
                                    for _, data, priority in rows])
         OutboxMessage.delete().where(
             OutboxMessage.id.in_([row_id for row_id, _, _ in rows])).execute()
-    for _ in range(min(len(rows), huey.wakeup.capacity)):
-        huey.wakeup.notify()
+    huey.wakeup.notify_many(len(rows))
     return len(rows)
 
 

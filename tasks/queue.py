@@ -62,6 +62,11 @@ class WakeSignal:
                 self._pending += 1
                 self._cond.notify()
 
+    def notify_many(self, count):
+        """Wake up to `count` idle workers (as many as there are, at most)."""
+        for _ in range(min(count, self.capacity)):
+            self.notify()
+
     def notify_all(self):
         with self._cond:
             self._pending = self.capacity
@@ -151,7 +156,7 @@ class CollabHuey(Huey):
             raise PoisonMessage(data, f'{type(exc).__name__}: {exc}') from exc
 
     def dequeue(self):
-        """Claim the next message: it stays in storage until the task is done (see ack)."""
+        """Claim the next message: it stays in storage until the task is done (see release_claim)."""
         token, data = self.storage.claim()
         if data is None:
             return None
@@ -167,8 +172,7 @@ class CollabHuey(Huey):
     def read_schedule(self, timestamp=None):
         """Move due tasks to the queue in one atomic step; nothing is left for the scheduler to enqueue."""
         moved = self.storage.move_due_to_queue(timestamp or self._get_timestamp())
-        for _ in range(min(moved, self.wakeup.capacity)):
-            self.wakeup.notify()
+        self.wakeup.notify_many(moved)
         return []
 
     def refuse(self, exc, source):
