@@ -1,4 +1,4 @@
-"""`python run.py bench [--quick] [--only NAMES] [--reps N] [--out PATH]`."""
+"""`python run.py bench [--quick] [--only NAMES] [--reps N] [--out PATH] [--peers]`."""
 import argparse
 import datetime
 import importlib
@@ -13,6 +13,7 @@ from bench.common import Redis, table
 
 FIGURES = ['throughput', 'latency.idle', 'latency.load', 'memory', 'web', 'notification',
            'admin']
+PEERS = 'peers'   # Celery and RQ (bench/peers.py): only with --peers, after throughput
 RESULTS = Path(__file__).resolve().parent / 'results.json'
 
 
@@ -45,7 +46,8 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog='run.py bench', description=__doc__)
     parser.add_argument('--quick', action='store_true', help='small sizes (a smoke run)')
     parser.add_argument('--reps', type=int, default=5, help='repetitions per variant (≥ 5)')
-    parser.add_argument('--only', default='', help=f'comma-separated: {",".join(FIGURES)}')
+    parser.add_argument('--only', default='',
+                        help=f'comma-separated: {",".join(FIGURES)} ({PEERS} with --peers)')
     parser.add_argument('--skip', default='', help='comma-separated figures to leave out')
     parser.add_argument('--backends', default='redis,sqlite')
     parser.add_argument('--tasks', type=int, default=None,
@@ -53,12 +55,17 @@ def parse(argv):
     parser.add_argument('--admin-rows', type=int, default=None,
                         help='ledger rows for the admin figure (default 1,000,000; 20,000 quick)')
     parser.add_argument('--out', default=str(RESULTS), help='where to write the JSON results')
-    parser.add_argument('--peers', action='store_true', help='Celery and RQ (not built yet)')
+    parser.add_argument('--peers', action='store_true',
+                        help='also the same no-op workload on Celery and RQ '
+                             '(pip install -r requirements-bench.txt)')
     args = parser.parse_args(argv)
     args.backends = [b for b in args.backends.split(',') if b]
     only = [f for f in args.only.split(',') if f]
     skip = [f for f in args.skip.split(',') if f]
-    args.figures = [f for f in FIGURES if (not only or f in only or f.split('.')[0] in only)
+    figures = list(FIGURES)
+    if args.peers:
+        figures.insert(figures.index('throughput') + 1, PEERS)
+    args.figures = [f for f in figures if (not only or f in only or f.split('.')[0] in only)
                     and f not in skip and f.split('.')[0] not in skip]
     if args.admin_rows is None:
         args.admin_rows = 20_000 if args.quick else 1_000_000
@@ -83,8 +90,6 @@ def _cpu_model():
 
 def run(argv=None):
     args = parse(argv or [])
-    if args.peers:
-        print('--peers: the Celery/RQ comparison is not built yet; skipped', file=sys.stderr)
     redis = Redis().start()
     ctx = Context(args, redis)
     results = {'machine': machine(), 'quick': args.quick, 'reps': args.reps, 'figures': {}}
