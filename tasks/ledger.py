@@ -67,10 +67,11 @@ class LedgerWriter:
                                                 daemon=True)
                 self._thread.start()
 
-    def release_claim(self, token):
-        """Ack a finished task's claim once the batch holding its record is committed:
-        a consumer killed before that leaves the claim, and the job is recovered."""
-        self.put(('ack', token))
+    def release_claim(self, token, revoke_key=None):
+        """Ack a finished task's claim (and delete its revoke flag) once the batch
+        holding its record is committed: a consumer killed before that leaves the
+        claim, and the job is recovered."""
+        self.put(('ack', (token, revoke_key)))
 
     def _run(self):
         while True:
@@ -79,9 +80,9 @@ class LedgerWriter:
             if events:
                 self._write(events)
                 job_events.notifier.changed()   # open dashboards refresh
-            tokens = [token for name, token in batch if name == 'ack']
-            if tokens:
-                _ack(tokens)
+            acks = [ack for name, ack in batch if name == 'ack']
+            if acks:
+                _ack(acks)
             for waiter in waiters:
                 waiter.set()
 
@@ -177,9 +178,11 @@ def _write_end(cursor, statements, end):
                                                     end.traceback, end.job_id))
 
 
-def _ack(tokens):
+def _ack(acks):
+    tokens = [token for token, _ in acks]
+    flags = [key for _, key in acks if key is not None]
     try:
-        huey.storage.ack_many(tokens)
+        huey.storage.ack_many(tokens, flags)
     except Exception:
         log.exception('ledger: could not release %d claims; those jobs may run again', len(tokens))
 

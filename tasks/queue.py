@@ -81,9 +81,11 @@ class WakeSignal:
 
 
 class JobContext(threading.local):
-    """What the ledger needs to link a job: the task running in this thread, the group being enqueued."""
+    """Per thread: the task running (the ledger links jobs to it), the group being
+    enqueued, and the task whose claim found no revoke flags at all."""
     current = None
     group_id = None
+    unrevoked = None
 
 
 class CollabHuey(Huey):
@@ -110,6 +112,7 @@ class CollabHuey(Huey):
     def enqueue(self, task):
         if isinstance(task, group):
             return self._enqueue_group(task)
+        self._clear_revoke_flag_now(task)
         result = super().enqueue(task)
         if isinstance(task, Task):
             # Only now is the message in storage: a failed write raised above.
@@ -125,24 +128,54 @@ class CollabHuey(Huey):
         finally:
             self.context.group_id = outer
 
+    def add_schedule(self, task):
+        self._clear_revoke_flag_now(task)
+        return super().add_schedule(task)
+
     def execute(self, task, timestamp=None):
         outer = self.context.current
         self.context.current = task
+        self.context.unrevoked = task if task.__dict__.pop('unrevoked', False) else None
         try:
             return super().execute(task, timestamp)
         finally:
             # Done, retried (in the schedule) or skipped: the claim can go.
             token = getattr(task, 'claim_token', None)
             if token is not None:
-                self.release_claim(token)
+                flag = task.revoke_id if task.__dict__.pop('revoke_flag_left', False) else None
+                self.release_claim(token, flag)
             self.context.current = outer
+            self.context.unrevoked = None
             if not self.immediate:
                 close_connection()   # tasks open the database on first use; close after
 
-    def release_claim(self, token):
-        """Acknowledge a finished task's claim. The ledger replaces this so that a
-        claim is released only once the job's record is written."""
-        self.storage.ack_many([token])
+    def release_claim(self, token, revoke_key=None):
+        """Acknowledge a finished task's claim (and delete its revoke flag). The ledger
+        replaces this so that a claim is released only once the job's record is written."""
+        self.storage.ack_many([token], [revoke_key] if revoke_key else [])
+
+    def is_revoked(self, task, timestamp=None, peek=True):
+        # The claim found no revoke flag at all: skip the read (once, for the check before the run).
+        if task is self.context.unrevoked:
+            self.context.unrevoked = None
+            return False
+        return super().is_revoked(task, timestamp, peek)
+
+    def delete(self, key):
+        # After a run Huey deletes the task's revoke flag, which is almost never
+        # there: a claimed task's is deleted with its claim's ack instead, or
+        # just before the task is stored again for a retry.
+        current = self.context.current
+        if (current is not None and key == current.revoke_id
+                and getattr(current, 'claim_token', None) is not None):
+            current.revoke_flag_left = True
+            return True
+        return super().delete(key)
+
+    def _clear_revoke_flag_now(self, task):
+        """A retry is stored with the same id: its old run's flag must go first, as in Huey."""
+        if task.__dict__.pop('revoke_flag_left', False):
+            super().delete(task.revoke_id)
 
     def serialize_task(self, task):
         data = super().serialize_task(task)
@@ -157,16 +190,18 @@ class CollabHuey(Huey):
 
     def dequeue(self):
         """Claim the next message: it stays in storage until the task is done (see release_claim)."""
-        token, data = self.storage.claim()
-        if data is None:
+        claim = self.storage.claim()
+        if claim.data is None:
             return None
         try:
-            task = self.deserialize_task(data)
+            task = self.deserialize_task(claim.data)
         except PoisonMessage as exc:
             self.refuse(exc, 'queue')
-            self.storage.ack_many([token])
+            self.storage.ack_many([claim.token])
             return None
-        task.claim_token = token
+        task.claim_token = claim.token
+        if claim.revocations is False:
+            task.unrevoked = True
         return task
 
     def read_schedule(self, timestamp=None):

@@ -9,11 +9,37 @@ still running, are put back on the queue by `recover_claims`.
 
 Due scheduled tasks move to the queue in one atomic step, so no crash
 between "read the schedule" and "enqueue" can drop them either.
+
+Revocations are rare, yet stock Huey reads a task's revoke flags before every
+run and deletes its flag after it: two round trips per task. Here a claim
+also says whether any revoke flag exists at all (`Claim.revocations`), so
+the read is skipped when none does, and a finished task's flag is deleted
+with its claim's ack, one call per batch of tasks.
 """
+import threading
+from typing import NamedTuple
+
 from huey.constants import EmptyData
 from huey.storage import RedisStorage, SqliteStorage
 
 CLAIM_PREFIX = 'claimed:'
+# Huey's revoke flags: 'r:<task id>' (one task) and 'rt:<task name>' (every task of a kind).
+REVOKE_PREFIXES = ('r:', 'rt:')
+
+
+class Claim(NamedTuple):
+    """A claimed message. `revocations`: whether any revoke flag existed when it was
+    claimed (None: not known, check as usual)."""
+    token: object
+    data: bytes
+    revocations: bool | None = None
+
+
+NOTHING = Claim(None, None)
+
+
+def is_revoke_key(key):
+    return key.startswith(REVOKE_PREFIXES)
 
 # Move every due message from the schedule to the queue, atomically.
 SCHEDULE_TO_QUEUE_LUA = """\
@@ -34,21 +60,30 @@ if redis.call('lrem', KEYS[1], 1, ARGV[1]) == 1 then
 end
 return 0"""
 
-# Remove finished tasks' claims, all in one call: no command per task to build
-# and parse on the client. Claims are pushed at the head, so the oldest (the
+# Remove finished tasks' claims and revoke flags, all in one call: no command
+# per task to build and parse on the client. ARGV: the number of claims, the
+# claims, then the flags. Claims are pushed at the head, so the oldest (the
 # ones finishing now) sit at the tail: LREM searches from there.
 ACK_CLAIMS_LUA = """\
-for _, message in ipairs(ARGV) do
-    redis.call('lrem', KEYS[1], -1, message)
+local claims = tonumber(ARGV[1])
+for i = 2, claims + 1 do
+    redis.call('lrem', KEYS[1], -1, ARGV[i])
 end
-return #ARGV"""
+if #ARGV > claims + 1 then
+    redis.call('hdel', KEYS[2], unpack(ARGV, claims + 2))
+end
+return claims"""
 
 
 class ClaimingRedisStorage(RedisStorage):
-    """Redis storage with claimed dequeues (BLMOVE into a per-consumer list)."""
+    """Redis storage with claimed dequeues (moved into a per-consumer list).
+
+    Revoke flags live in a hash of their own, so a claim can count them.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.revoked_key = f'huey.revoked.{self.name}'
         self._schedule_to_queue = self.conn.register_script(SCHEDULE_TO_QUEUE_LUA)
         self._release = self.conn.register_script(RELEASE_CLAIM_LUA)
         self._ack_claims = self.conn.register_script(ACK_CLAIMS_LUA)
@@ -58,12 +93,17 @@ class ClaimingRedisStorage(RedisStorage):
         return f'huey.claims.{self.name}.{consumer}'
 
     def claim(self):
-        """(token, message) taken for this consumer, or (None, None) when empty."""
+        """The next message, claimed for this consumer; NOTHING when the queue is empty."""
         if self.claimer is None:
-            return None, self.dequeue()
-        key = self._claim_key(self.claimer)
-        data = self.conn.blmove(self.queue_key, key, self.read_timeout, 'RIGHT', 'LEFT')
-        return (data, data) if data is not None else (None, None)
+            data = self.dequeue()
+            return NOTHING if data is None else Claim(None, data)
+        # One round trip: Redis runs the HLEN once the BLMOVE returns.
+        with self.conn.pipeline(transaction=False) as pipe:
+            pipe.blmove(self.queue_key, self._claim_key(self.claimer), self.read_timeout,
+                        'RIGHT', 'LEFT')
+            pipe.hlen(self.revoked_key)
+            data, revocations = pipe.execute()
+        return NOTHING if data is None else Claim(data, data, revocations > 0)
 
     def enqueue_many(self, messages):
         """Push [(message, priority)] in order, all or none, in one round trip."""
@@ -74,9 +114,47 @@ class ClaimingRedisStorage(RedisStorage):
                 pipe.lpush(self.queue_key, message)
             pipe.execute()
 
-    def ack_many(self, tokens):
-        """Remove finished tasks' claims."""
-        self._ack_claims(keys=[self._claim_key(self.claimer)], args=tokens)
+    def ack_many(self, tokens, revoke_keys=()):
+        """Remove finished tasks' claims and their revoke flags."""
+        self._ack_claims(keys=[self._claim_key(self.claimer), self.revoked_key],
+                         args=[len(tokens), *tokens, *revoke_keys])
+
+    # Revoke flags are kept apart from results (see the class docstring).
+    def _hash_of(self, key):
+        return self.revoked_key if is_revoke_key(key) else self.result_key
+
+    def put_data(self, key, value, is_result=False):
+        if is_revoke_key(key):
+            self.conn.hset(self.revoked_key, key, value)
+        else:
+            super().put_data(key, value, is_result)
+
+    def peek_data(self, key):
+        value = self.conn.hget(self._hash_of(key), key)
+        return EmptyData if value is None else value
+
+    def peek_many(self, keys):
+        with self.conn.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hget(self._hash_of(key), key)
+            values = pipe.execute()
+        return {k: v for k, v in zip(keys, values) if v is not None}
+
+    def pop_data(self, key):
+        with self.conn.pipeline() as pipe:
+            pipe.hget(self._hash_of(key), key)
+            pipe.hdel(self._hash_of(key), key)
+            value, _ = pipe.execute()
+        return EmptyData if value is None else value
+
+    def delete_data(self, key):
+        return self.conn.hdel(self._hash_of(key), key) != 0
+
+    def has_data_for_key(self, key):
+        return self.conn.hexists(self._hash_of(key), key)
+
+    def flush_results(self):
+        self.conn.delete(self.result_key, self.revoked_key)
 
     def move_due_to_queue(self, ts):
         return self._schedule_to_queue(keys=[self.schedule_key, self.queue_key],
@@ -106,9 +184,16 @@ class ClaimingSqliteStorage(SqliteStorage):
     transaction of its own; no BEGIN/COMMIT around it.
     """
 
+    # Claims the next message; also says whether any revoke flag exists.
+    CLAIM_SQL = ("update task set queue = ? where id = "
+                 "(select id from task where queue = ? order by priority desc, id limit 1) "
+                 "returning id, data, exists (select 1 from kv where queue = ? and "
+                 "((key >= 'r:' and key < 'r;') or (key >= 'rt:' and key < 'rt;')))")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.claimer = None
+        self._found_work = threading.local()
 
     def _claim_queue(self, consumer):
         return f'{CLAIM_PREFIX}{self.name}:{consumer}'
@@ -119,15 +204,21 @@ class ClaimingSqliteStorage(SqliteStorage):
 
     def claim(self):
         if self.claimer is None:
-            return None, self.dequeue()
-        # A plain read first: idle workers poll, and should not take the write lock.
-        if not self.sql('select 1 from task where queue = ? limit 1', (self.name,), results=True):
-            return None, None
-        rows = self.sql('update task set queue = ? where id = '
-                        '(select id from task where queue = ? order by priority desc, id limit 1) '
-                        'returning id, data',
-                        (self._claim_queue(self.claimer), self.name), results=True)
-        return rows[0] if rows else (None, None)
+            data = self.dequeue()
+            return NOTHING if data is None else Claim(None, data)
+        # After an empty claim, a plain read first: idle workers poll, and
+        # should not take the write lock. A busy worker claims straight away.
+        busy = getattr(self._found_work, 'value', False)
+        if not busy and not self.sql('select 1 from task where queue = ? limit 1',
+                                     (self.name,), results=True):
+            return NOTHING
+        rows = self.sql(self.CLAIM_SQL, (self._claim_queue(self.claimer), self.name, self.name),
+                        results=True)
+        self._found_work.value = bool(rows)
+        if not rows:
+            return NOTHING
+        token, data, revocations = rows[0]
+        return Claim(token, data, bool(revocations))
 
     def pop_data(self, key):
         # Every finished task pops its revoke flag, which is almost never there:
@@ -143,10 +234,13 @@ class ClaimingSqliteStorage(SqliteStorage):
                              [(self.name, self.to_blob(message), priority or 0)
                               for message, priority in messages])
 
-    def ack_many(self, tokens):
-        """Remove finished tasks' claimed rows."""
+    def ack_many(self, tokens, revoke_keys=()):
+        """Remove finished tasks' claimed rows and their revoke flags."""
         with self.db(commit=True) as curs:
             curs.executemany('delete from task where id = ?', [(t,) for t in tokens])
+            if revoke_keys:
+                curs.executemany('delete from kv where queue = ? and key = ?',
+                                 [(self.name, key) for key in revoke_keys])
 
     def move_due_to_queue(self, ts):
         with self.db(commit=True) as curs:
