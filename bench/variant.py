@@ -104,10 +104,18 @@ def wait_done(n, timeout):
         time.sleep(0.005)
 
 
+def _switches():
+    """Context switches of this process so far (voluntary + involuntary)."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
 def throughput(app, cfg):
     """Enqueue n no-op tasks as fast as possible; time until all ran (and were recorded)."""
     n = cfg['tasks']
     cpu_began = time.process_time()
+    sys_began, switches_began = os.times().system, _switches()
     began = time.perf_counter()
     for i in range(n):
         app.enqueue(i)
@@ -119,7 +127,9 @@ def throughput(app, cfg):
     return {'tasks': n, 'enqueue_s': enqueued - began, 'run_s': ran - began,
             'settled_s': settled - began, 'rate': n / (settled - began),
             'enqueue_rate': n / (enqueued - began),
-            'cpu_us_per_task': (time.process_time() - cpu_began) / n * 1e6}
+            'cpu_us_per_task': (time.process_time() - cpu_began) / n * 1e6,
+            'sys_us_per_task': (os.times().system - sys_began) / n * 1e6,
+            'switches_per_task': (_switches() - switches_began) / n}
 
 
 def idle(app, cfg):

@@ -21,7 +21,7 @@ from huey import signals as S
 from collab.db import database
 from collab.fields import utcnow
 from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
-                               REVOKED, SCHEDULED, SUCCEEDED, DeadLetter)
+                               REVOKED, RUNNING, SCHEDULED, SUCCEEDED, DeadLetter)
 from tasks import job_events, ledger_sql
 from tasks.queue import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
 
@@ -124,6 +124,8 @@ class LedgerWriter:
             for name, event in _fold_runs(batch):
                 if name == 'executing':
                     _write_run(cursor, statements, event)
+                elif name == 'stored_run':
+                    _write_stored_run(cursor, statements, *event)
                 elif name == 'finished':
                     _write_end(cursor, statements, event)
                 elif name == 'dead_letter':
@@ -133,18 +135,52 @@ class LedgerWriter:
 
 
 def _fold_runs(batch):
-    """The batch, with each run's end folded into its start when both are in it:
-    a fast job then costs one row write and one attempt insert, not four statements."""
-    started = {}   # job id -> its Run in this batch, still without an end
+    """The batch, with each run folded into the events before it when those are in it
+    too: a run's end into its start, and a run into its job's 'stored'. A fast job
+    then costs one row write and one attempt insert."""
+    open_ = {}   # job id -> index in `folded` of its last event, while more may fold into it
     folded = []
     for name, event in batch:
-        if name == 'executing':
-            started[event.task.id] = event
-        elif name == 'finished' and event.job_id in started:
-            started.pop(event.job_id).end = event
+        job_id = _job_of(name, event)
+        at = open_.pop(job_id, None)
+        if name == 'executing' and at is not None and folded[at][0] == 'stored':
+            folded[at] = ('stored_run', (folded[at][1], event))
+            open_[job_id] = at
             continue
+        if name == 'finished' and at is not None and folded[at][0] in ('executing', 'stored_run'):
+            _run_of(folded[at]).end = event
+            continue
+        if name in ('stored', 'executing'):
+            open_[job_id] = len(folded)
         folded.append((name, event))
     return folded
+
+
+def _job_of(name, event):
+    if name == 'executing':
+        return event.task.id
+    if name == 'finished':
+        return event.job_id
+    if name in ('stored', 'scheduled', 'skipped'):
+        return event[0]
+    if name in ('recovered', 'attempt_finished'):
+        return event[-1]
+    return None   # a dead letter: no job
+
+
+def _run_of(entry):
+    name, event = entry
+    return event[1] if name == 'stored_run' else event
+
+
+def _write_stored_run(cursor, statements, stored, run):
+    """A job's 'stored' and its run (and the run's end, if known) as one insert."""
+    end = run.end
+    cursor.execute(statements['stored_ran'], stored[:11] + [
+        end.state if end else RUNNING, stored[12], run.started_at, run.consumer,
+        end.job_finished_at if end else None, end.duration_ms if end else None,
+        end.error if end else None])
+    _write_attempt(cursor, statements, run)
 
 
 def _write_run(cursor, statements, run):
@@ -156,18 +192,31 @@ def _write_run(cursor, statements, run):
             cursor.execute(statements['executing_new'],
                            _identity(task, run.retries, run.started_at) + _no_links()
                            + [run.started_at, run.consumer])
-        cursor.execute(statements['attempt'], (task.id, run.started_at, run.consumer))
+    else:
+        cursor.execute(statements['ran'], (end.state, run.started_at, run.consumer,
+                                           end.job_finished_at, end.duration_ms, end.error,
+                                           task.id))
+        if cursor.rowcount == 0:
+            cursor.execute(statements['ran_new'],
+                           _identity(task, run.retries, run.started_at) + _no_links()
+                           + [end.state, run.started_at, run.consumer, end.job_finished_at,
+                              end.duration_ms, end.error])
+    _write_attempt(cursor, statements, run)
+
+
+def _write_attempt(cursor, statements, run):
+    """The run's attempt row; none for a first attempt that succeeded (most jobs):
+    the job's own row already holds everything about it."""
+    end, job_id = run.end, run.task.id
+    if end is None:
+        cursor.execute(statements['attempt'], (job_id, run.started_at, run.consumer))
         return
-    cursor.execute(statements['ran'], (end.state, run.started_at, run.consumer,
-                                       end.job_finished_at, end.duration_ms, end.error,
-                                       task.id))
-    if cursor.rowcount == 0:
-        cursor.execute(statements['ran_new'],
-                       _identity(task, run.retries, run.started_at) + _no_links()
-                       + [end.state, run.started_at, run.consumer, end.job_finished_at,
-                          end.duration_ms, end.error])
-    cursor.execute(statements['attempt_ran'], (task.id, run.started_at, run.consumer, end.at,
-                                               end.outcome, end.error, end.traceback))
+    params = (job_id, run.started_at, run.consumer, end.at, end.outcome, end.error,
+              end.traceback)
+    if end.state == SUCCEEDED:
+        cursor.execute(statements['attempt_succeeded'], params + (job_id,))
+    else:
+        cursor.execute(statements['attempt_ran'], params)
 
 
 def _write_end(cursor, statements, end):

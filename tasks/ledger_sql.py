@@ -62,12 +62,37 @@ SQL = {
             started_at = excluded.started_at, consumer = excluded.consumer,
             finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
             error = COALESCE(excluded.error, job.error)""",
+    # A job stored and run within one batch (a queue that keeps up): one insert
+    # for both ('stored' with the run's columns; on conflict, as 'stored' then 'ran_new').
+    'stored_ran': """
+        INSERT INTO job ({identity}, state, scheduled_for, attempts, started_at, consumer,
+                         finished_at, duration_ms, error)
+        VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p},
+                COALESCE((SELECT j.pipeline_id FROM job j WHERE j.job_id = {p}), {p}),
+                {p}, {p}, {p}, {p}, 1, {p}, {p}, {p}, {p}, {p})
+        ON CONFLICT (job_id) DO UPDATE SET
+            message = excluded.message, scheduled_for = excluded.scheduled_for,
+            parent_id = COALESCE(job.parent_id, excluded.parent_id),
+            pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
+            group_id = COALESCE(job.group_id, excluded.group_id),
+            group_kind = COALESCE(job.group_kind, excluded.group_kind),
+            state = excluded.state, attempts = job.attempts + 1,
+            started_at = excluded.started_at, consumer = excluded.consumer,
+            finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+            error = COALESCE(excluded.error, job.error)""",
     'attempt': """
         INSERT INTO jobattempt (job_id, started_at, consumer) VALUES ({p}, {p}, {p})""",
     'attempt_ran': """
         INSERT INTO jobattempt (job_id, started_at, consumer, finished_at, outcome, error,
                                 traceback)
         VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})""",
+    # A run that succeeded: its attempt row only if the job had attempts before.
+    # A first attempt that succeeded is the job's own row (see admin queries.attempts_of).
+    'attempt_succeeded': """
+        INSERT INTO jobattempt (job_id, started_at, consumer, finished_at, outcome, error,
+                                traceback)
+        SELECT {p}, {p}, {p}, {p}, {p}, {p}, {p}
+        WHERE (SELECT j.attempts FROM job j WHERE j.job_id = {p}) > 1""",
     'skipped': """
         INSERT INTO job ({identity}, state, finished_at)
         VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})

@@ -6,6 +6,7 @@ import pytest
 from huey import group
 from huey.serializer import SignedSerializer
 
+from collab.admin.queries import attempts_of
 from collab.job_models import DeadLetter, Job, JobAttempt
 from tasks import ledger
 from tasks.queue import huey
@@ -36,8 +37,9 @@ def test_a_job_that_succeeds_is_recorded_from_queue_to_end(app, consumer):
     assert row.attempts == 1 and row.max_attempts == 4
     assert row.started_at >= row.enqueued_at and row.finished_at >= row.started_at
     assert row.duration_ms is not None and row.consumer == consumer.id
-    attempts = list(JobAttempt.select().where(JobAttempt.job_id == result.id))
-    assert [a.outcome for a in attempts] == ['succeeded']
+    [attempt] = attempts_of(row)
+    assert (attempt.outcome, attempt.started_at, attempt.consumer) == (
+        'succeeded', row.started_at, consumer.id)
 
 
 def test_a_job_is_queued_until_a_consumer_takes_it(app):

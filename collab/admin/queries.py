@@ -4,7 +4,7 @@ import heapq
 
 from collab.admin.filters import JobFilter
 from collab.errors import ApiError
-from collab.job_models import DeadLetter, Job, JobAttempt
+from collab.job_models import SUCCEEDED, DeadLetter, Job, JobAttempt
 
 MAX_LIMIT = 500
 # Every column but the signed message: lists never need it.
@@ -57,14 +57,20 @@ def get_job(job_id):
     return job
 
 
-def attempts_of(job_id):
-    return list(JobAttempt.select().where(JobAttempt.job_id == job_id).order_by(JobAttempt.id))
+def attempts_of(job):
+    """The job's attempts. A job that succeeded at its first attempt has no attempt
+    row (the ledger saves that insert on most jobs): its own row is that attempt."""
+    rows = list(JobAttempt.select().where(JobAttempt.job_id == job.job_id).order_by(JobAttempt.id))
+    if rows or job.state != SUCCEEDED or job.attempts != 1:
+        return rows
+    return [JobAttempt(job_id=job.job_id, started_at=job.started_at, finished_at=job.finished_at,
+                       outcome='succeeded', consumer=job.consumer)]
 
 
 def job_detail(job_id):
     job = get_job(job_id)
     data = job.to_dict()
-    data['attempts_log'] = [a.to_dict(n) for n, a in enumerate(attempts_of(job_id), start=1)]
+    data['attempts_log'] = [a.to_dict(n) for n, a in enumerate(attempts_of(job), start=1)]
     data['related'] = [describe_relation(job, other) | other.to_dict()
                        for other in related_jobs(job)]
     return data

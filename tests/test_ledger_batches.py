@@ -1,0 +1,91 @@
+"""How the ledger writer records a batch in which one job's events all arrive
+(a queue that keeps up): folded into one row write, with the same record as
+when each event comes in a batch of its own. On SQLite and PostgreSQL."""
+import pytest
+
+from collab.admin.queries import attempts_of
+from collab.fields import utcnow
+from collab.job_models import FAILED, RETRYING, SUCCEEDED, Job, JobAttempt
+from tasks import ledger
+from tasks.queue import huey
+from tests.sample_tasks import succeed
+
+pytestmark = pytest.mark.usefixtures('db_backend')
+
+
+def events(task, end_state=None, error=None):
+    """'stored', 'executing' and (with an end state) 'finished', as the receivers build them."""
+    huey.serialize_task(task)
+    found = [('stored', ledger._stored_params(task)),
+             ('executing', ledger.Run(task, utcnow(), 'consumer-1'))]
+    if end_state:
+        outcome = 'succeeded' if end_state == SUCCEEDED else 'error'
+        found.append(('finished', ledger.End(task.id, end_state, utcnow(), 2.5, outcome,
+                                             error, None)))
+    return found
+
+
+def record(task):
+    return Job.get(Job.job_id == task.id)
+
+
+def outcomes(task):
+    return [a.outcome for a in attempts_of(record(task))]
+
+
+def attempt_rows(task):
+    return JobAttempt.select().where(JobAttempt.job_id == task.id).count()
+
+
+@pytest.mark.parametrize('one_batch', [True, False])
+def test_a_job_stored_and_run_is_recorded_alike_in_one_batch_or_several(app, one_batch):
+    task = succeed.s(3)
+    batch = events(task, SUCCEEDED)
+    if one_batch:
+        ledger.writer._apply(batch)
+    else:
+        for event in batch:
+            ledger.writer._apply([event])
+    row = record(task)
+    assert (row.state, row.attempts, row.consumer, row.duration_ms) == (SUCCEEDED, 1, 'consumer-1', 2.5)
+    assert row.to_dict()['args'] == [3] and bytes(row.message) == task.signed_message
+    assert row.started_at >= row.enqueued_at and row.finished_at >= row.started_at
+    assert outcomes(task) == ['succeeded']
+    # Folded, a first attempt that succeeded is the job's own row: no attempt row.
+    assert attempt_rows(task) == (0 if one_batch else 1)
+
+
+def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attempt(app):
+    task = succeed.s(4)
+    ledger.writer._apply(events(task))
+    row = record(task)
+    assert (row.state, row.attempts, row.finished_at) == ('running', 1, None)
+    assert outcomes(task) == [None]
+
+
+def test_a_retry_stored_and_run_in_one_batch_adds_an_attempt(app):
+    task = succeed.s(5)
+    ledger.writer._apply(events(task, RETRYING, 'ValueError: first'))
+    ledger.writer._apply(events(task, FAILED, 'ValueError: second'))
+    row = record(task)
+    assert (row.state, row.attempts, row.error) == (FAILED, 2, 'ValueError: second')
+    assert outcomes(task) == ['error', 'error']
+
+
+def test_a_success_after_a_failed_attempt_keeps_both_attempt_rows(app):
+    task = succeed.s(6)
+    ledger.writer._apply(events(task, RETRYING, 'ValueError: first'))
+    ledger.writer._apply(events(task, SUCCEEDED))
+    assert outcomes(task) == ['error', 'succeeded'] and attempt_rows(task) == 2
+
+
+def test_a_pipeline_stage_keeps_its_links_when_folded(app):
+    head = succeed.s(1).then(succeed, 2)
+    ledger.writer._apply(events(head, SUCCEEDED))
+    huey.context.current = head   # the head's thread stores the next stage
+    try:
+        ledger.writer._apply(events(head.on_complete, SUCCEEDED))
+    finally:
+        huey.context.current = None
+    stage = record(head.on_complete)
+    assert stage.parent_id == head.id and stage.pipeline_id == head.id
