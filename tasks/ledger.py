@@ -35,6 +35,7 @@ BATCH_SIZE = 500
 # transaction (and one claim ack) then covers many jobs, and a fast job's start
 # and end usually share a batch, where they fold into one write.
 LINGER_SECONDS = 0.01
+STORED = ('stored', 'stored_again')   # the events of a job put in the queue
 
 # ---------------------------------------------------------------- the writer
 
@@ -143,14 +144,15 @@ def _fold_runs(batch):
     for name, event in batch:
         job_id = _job_of(name, event)
         at = open_.pop(job_id, None)
-        if name == 'executing' and at is not None and folded[at][0] == 'stored':
-            folded[at] = ('stored_run', (folded[at][1], event))
+        if name == 'executing' and at is not None and folded[at][0] in STORED:
+            stored_name, params = folded[at]
+            folded[at] = ('stored_run', (params, event, stored_name == 'stored'))
             open_[job_id] = at
             continue
         if name == 'finished' and at is not None and folded[at][0] in ('executing', 'stored_run'):
             _run_of(folded[at]).end = event
             continue
-        if name in ('stored', 'executing'):
+        if name in STORED or name == 'executing':
             open_[job_id] = len(folded)
         folded.append((name, event))
     return folded
@@ -161,7 +163,7 @@ def _job_of(name, event):
         return event.task.id
     if name == 'finished':
         return event.job_id
-    if name in ('stored', 'scheduled', 'skipped'):
+    if name in STORED or name in ('scheduled', 'skipped'):
         return event[0]
     if name in ('recovered', 'attempt_finished'):
         return event[-1]
@@ -173,14 +175,15 @@ def _run_of(entry):
     return event[1] if name == 'stored_run' else event
 
 
-def _write_stored_run(cursor, statements, stored, run):
-    """A job's 'stored' and its run (and the run's end, if known) as one insert."""
+def _write_stored_run(cursor, statements, stored, run, first):
+    """A job's 'stored' and its run (and the run's end, if known) as one insert.
+    `first`: stored for the first time, not again for a retry."""
     end = run.end
     cursor.execute(statements['stored_ran'], stored[:11] + [
         end.state if end else RUNNING, stored[12], run.started_at, run.consumer,
         end.job_finished_at if end else None, end.duration_ms if end else None,
         end.error if end else None])
-    _write_attempt(cursor, statements, run)
+    _write_attempt(cursor, statements, run, first)
 
 
 def _write_run(cursor, statements, run):
@@ -204,12 +207,15 @@ def _write_run(cursor, statements, run):
     _write_attempt(cursor, statements, run)
 
 
-def _write_attempt(cursor, statements, run):
+def _write_attempt(cursor, statements, run, first=False):
     """The run's attempt row; none for a first attempt that succeeded (most jobs):
-    the job's own row already holds everything about it."""
+    the job's own row already holds everything about it. `first`: known to be
+    the job's first attempt (else the database is asked)."""
     end, job_id = run.end, run.task.id
     if end is None:
         cursor.execute(statements['attempt'], (job_id, run.started_at, run.consumer))
+        return
+    if end.state == SUCCEEDED and first:
         return
     params = (job_id, run.started_at, run.consumer, end.at, end.outcome, end.error,
               end.traceback)
@@ -324,7 +330,9 @@ def _stored_params(task):
 
 
 def _on_stored(signal, task):
-    writer.put(('stored', _stored_params(task)))
+    # A running task that stores itself is being retried: not its first attempt.
+    again = huey.context.current is task
+    writer.put(('stored_again' if again else 'stored', _stored_params(task)))
 
 
 def record_stored_now(task):

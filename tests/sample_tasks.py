@@ -32,6 +32,12 @@ def flaky(key, failures):
     return len(calls[key])
 
 
+@huey.task(retries=2, retry_delay=0, retry_backoff=1)
+def flaky_now(key, failures):
+    """As flaky, retried at once: put back in the queue, not in the schedule."""
+    return flaky.call_local(key, failures)
+
+
 @huey.task(retries=3, retry_delay=0.1, retry_backoff=1)
 def always_fail(key):
     calls[key].append(time.monotonic())
