@@ -129,6 +129,8 @@ class LedgerWriter:
                     _write_stored_run(cursor, statements, *event)
                 elif name == 'finished':
                     _write_end(cursor, statements, event)
+                elif name in STORED:
+                    cursor.execute(statements[name], event.params())
                 elif name == 'dead_letter':
                     DeadLetter.create(**event)
                 else:
@@ -136,34 +138,36 @@ class LedgerWriter:
 
 
 def _fold_runs(batch):
-    """The batch, with each run folded into the events before it when those are in it
-    too: a run's end into its start, and a run into its job's 'stored'. A fast job
-    then costs one row write and one attempt insert."""
-    open_ = {}   # job id -> index in `folded` of its last event, while more may fold into it
+    """The batch, with each job's events folded together where one write can do:
+    a run's end into its start, and a run with its job's 'stored', in either order
+    (a worker may report a run before the thread that stored the job reports that).
+    A fast job then costs one row write, and no attempt row when it succeeded."""
+    open_ = {}   # job id -> index in `folded` of its stored event or run, open to folding
     folded = []
     for name, event in batch:
         job_id = _job_of(name, event)
-        at = open_.pop(job_id, None)
-        if name == 'executing' and at is not None and folded[at][0] in STORED:
-            stored_name, params = folded[at]
-            folded[at] = ('stored_run', (params, event, stored_name == 'stored'))
-            open_[job_id] = at
-            continue
-        if name == 'finished' and at is not None and folded[at][0] in ('executing', 'stored_run'):
+        at = open_.get(job_id)
+        before = folded[at][0] if at is not None else None
+        if name == 'executing' and before in STORED:
+            stored = folded[at][1]
+            folded[at] = ('stored_run', (stored, event, not stored.again))
+        elif name in STORED and before == 'executing':
+            folded[at] = ('stored_run', (event, folded[at][1], not event.again))
+        elif (name == 'finished' and before in ('executing', 'stored_run')
+              and _run_of(folded[at]).end is None):
             _run_of(folded[at]).end = event
-            continue
-        if name in STORED or name == 'executing':
-            open_[job_id] = len(folded)
-        folded.append((name, event))
+        else:
+            open_[job_id] = len(folded) if name in STORED or name == 'executing' else None
+            folded.append((name, event))
     return folded
 
 
 def _job_of(name, event):
-    if name == 'executing':
+    if name == 'executing' or name in STORED:
         return event.task.id
     if name == 'finished':
         return event.job_id
-    if name in STORED or name in ('scheduled', 'skipped'):
+    if name in ('scheduled', 'skipped'):
         return event[0]
     if name in ('recovered', 'attempt_finished'):
         return event[-1]
@@ -178,9 +182,9 @@ def _run_of(entry):
 def _write_stored_run(cursor, statements, stored, run, first):
     """A job's 'stored' and its run (and the run's end, if known) as one insert.
     `first`: stored for the first time, not again for a retry."""
-    end = run.end
-    cursor.execute(statements['stored_ran'], stored[:11] + [
-        end.state if end else RUNNING, stored[12], run.started_at, run.consumer,
+    end, params = run.end, stored.params()
+    cursor.execute(statements['stored_ran'], params[:11] + [
+        end.state if end else RUNNING, params[12], run.started_at, run.consumer,
         end.job_finished_at if end else None, end.duration_ms if end else None,
         end.error if end else None])
     _write_attempt(cursor, statements, run, first)
@@ -284,9 +288,9 @@ def _json_safe(value):
     return repr(value)
 
 
-def _links(task):
-    """(parent_id, pipeline_parent, pipeline_id, group_id, group_kind) for a job being stored."""
-    current = huey.context.current
+def _links(task, current, context_group_id):
+    """(parent_id, pipeline_parent, pipeline_id, group_id, group_kind) for a job being
+    stored by `current` (the task running then in that thread, if any)."""
     parent = current.id if current is not None and current.id != task.id else None
     pipeline_parent = parent if current is not None and current.on_complete is task else None
     pipeline_id = task.id if task.on_complete is not None else None
@@ -296,8 +300,8 @@ def _links(task):
         group_id, group_kind = chord_config.cid, 'chord'
     elif current is not None and _is_chord_callback(current, task):
         group_id, group_kind = _chord_config(current).cid, 'chord'
-    elif huey.context.group_id:
-        group_id, group_kind = huey.context.group_id, 'group'
+    elif context_group_id:
+        group_id, group_kind = context_group_id, 'group'
     return parent, pipeline_parent, pipeline_id, group_id, group_kind
 
 
@@ -319,25 +323,42 @@ def _identity(task, retries, now):
     return [task.id, task_name(task), _display_args(task), message, (retries or 0) + 1, now]
 
 
-def _stored_params(task):
-    now = utcnow()
-    parent, pipeline_parent, pipeline_id, group_id, group_kind = _links(task)
-    eta = _naive(task.eta)
-    state = SCHEDULED if eta is not None and eta > now else QUEUED
-    # pipeline_id: a later stage inherits its parent's pipeline (or the parent is the head).
-    return _identity(task, task.retries, now) + [
-        parent, pipeline_parent, pipeline_parent or pipeline_id, group_id, group_kind, state, eta]
+class Stored:
+    """A job put in the queue, as the writer gets it: what the storing thread knew
+    then. The row's values are built by the writer (`params`), off that thread."""
+    __slots__ = ('task', 'at', 'retries', 'eta', 'current', 'group_id')
+
+    def __init__(self, task):
+        self.at = getattr(task, 'enqueued_at', None) or utcnow()
+        self.task, self.retries, self.eta = task, task.retries, task.eta
+        self.current, self.group_id = huey.context.current, huey.context.group_id
+
+    @property
+    def again(self):
+        """A running task storing itself is a retry: not the job's first attempt."""
+        return self.current is self.task
+
+    def params(self):
+        """The 'stored' statement's parameters."""
+        task, now = self.task, self.at
+        parent, pipeline_parent, pipeline_id, group_id, group_kind = _links(
+            task, self.current, self.group_id)
+        eta = _naive(self.eta)
+        state = SCHEDULED if eta is not None and eta > now else QUEUED
+        # pipeline_id: a later stage inherits its parent's pipeline (or the parent is the head).
+        return _identity(task, self.retries, now) + [
+            parent, pipeline_parent, pipeline_parent or pipeline_id, group_id, group_kind,
+            state, eta]
 
 
 def _on_stored(signal, task):
-    # A running task that stores itself is being retried: not its first attempt.
-    again = huey.context.current is task
-    writer.put(('stored_again' if again else 'stored', _stored_params(task)))
+    stored = Stored(task)
+    writer.put(('stored_again' if stored.again else 'stored', stored))
 
 
 def record_stored_now(task):
     """Record a job as accepted inside the caller's transaction (the outbox path)."""
-    database.execute_sql(ledger_sql.statements()['stored'], _stored_params(task))
+    database.execute_sql(ledger_sql.statements()['stored'], Stored(task).params())
 
 
 def _no_links():

@@ -17,6 +17,7 @@ from huey.storage import BaseStorage
 from redis import ConnectionPool
 
 from collab.db import close_connection
+from collab.fields import utcnow
 from tasks.storage import ClaimingRedisStorage, ClaimingSqliteStorage
 
 log = logging.getLogger('collab.tasks')
@@ -113,6 +114,8 @@ class CollabHuey(Huey):
         if isinstance(task, group):
             return self._enqueue_group(task)
         self._clear_revoke_flag_now(task)
+        # Taken before the write: a worker may start the task before this call returns.
+        task.enqueued_at = utcnow()
         result = super().enqueue(task)
         if isinstance(task, Task):
             # Only now is the message in storage: a failed write raised above.

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures('db_backend')
 def events(task, end_state=None, error=None):
     """'stored', 'executing' and (with an end state) 'finished', as the receivers build them."""
     huey.serialize_task(task)
-    found = [('stored', ledger._stored_params(task)),
+    found = [('stored', ledger.Stored(task)),
              ('executing', ledger.Run(task, utcnow(), 'consumer-1'))]
     if end_state:
         outcome = 'succeeded' if end_state == SUCCEEDED else 'error'
@@ -38,14 +38,16 @@ def attempt_rows(task):
     return JobAttempt.select().where(JobAttempt.job_id == task.id).count()
 
 
-@pytest.mark.parametrize('one_batch', [True, False])
-def test_a_job_stored_and_run_is_recorded_alike_in_one_batch_or_several(app, one_batch):
+@pytest.mark.parametrize('arrival', ['one batch', 'run reported first', 'a batch each'])
+def test_a_job_stored_and_run_is_recorded_alike_however_its_events_arrive(app, arrival):
     task = succeed.s(3)
-    batch = events(task, SUCCEEDED)
-    if one_batch:
-        ledger.writer._apply(batch)
+    stored, started, ended = events(task, SUCCEEDED)
+    if arrival == 'one batch':
+        ledger.writer._apply([stored, started, ended])
+    elif arrival == 'run reported first':   # a worker beat the storing thread to the writer
+        ledger.writer._apply([started, ended, stored])
     else:
-        for event in batch:
+        for event in (stored, started, ended):
             ledger.writer._apply([event])
     row = record(task)
     assert (row.state, row.attempts, row.consumer, row.duration_ms) == (SUCCEEDED, 1, 'consumer-1', 2.5)
@@ -53,7 +55,7 @@ def test_a_job_stored_and_run_is_recorded_alike_in_one_batch_or_several(app, one
     assert row.started_at >= row.enqueued_at and row.finished_at >= row.started_at
     assert outcomes(task) == ['succeeded']
     # Folded, a first attempt that succeeded is the job's own row: no attempt row.
-    assert attempt_rows(task) == (0 if one_batch else 1)
+    assert attempt_rows(task) == (1 if arrival == 'a batch each' else 0)
 
 
 def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attempt(app):
