@@ -11,6 +11,7 @@ from peewee import IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from collab.admin.counts import install as install_job_counts
+from collab.admin.search_index import install as install_job_search
 from collab.db import database, is_sqlite
 from collab.transactions import writing   # processes starting together wait their turn
 from collab.job_models import JOB_MODELS
@@ -43,6 +44,7 @@ def create_schema():
             database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS, RateLimitWindow],
                                   safe=True)
             install_job_counts()
+            install_job_search()
             if fresh:
                 # A fresh schema already has every column: mark migrations as done.
                 for version, _ in MIGRATIONS:

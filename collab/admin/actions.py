@@ -2,6 +2,7 @@
 and raises ApiError (with a 4xx) when it cannot be done."""
 import logging
 
+from collab.admin import search_index
 from collab.admin.queries import get_job
 from collab.db import database
 from collab.errors import ApiError
@@ -67,7 +68,9 @@ def delete_job(job_id):
         raise ApiError(409, f'a {job.state} job cannot be deleted; revoke it first', 'state')
     with database.atomic():
         JobAttempt.delete().where(JobAttempt.job_id == job.job_id).execute()
+        search_index.forget(Job.select(Job.seq).where(Job.seq == job.seq))
         job.delete_instance()
+        search_index.forget_above_newest()
     return Outcome(f'Deleted the record of job {job.job_id}.', job_id=job.job_id)
 
 

@@ -50,8 +50,13 @@ class JobFilter:
         if self.until:
             found.append(Job.enqueued_at < self.until)
         if self.q:
-            found.append(Job.args.cast('text').contains(_json_fragment(self.q)))
+            found.append(Job.args.cast('text').contains(self.fragment))
         return found
+
+    @property
+    def fragment(self):
+        """The search text as the args column holds it, or None."""
+        return _json_fragment(self.q) if self.q else None
 
     def as_args(self, **changes):
         """Query-string values for links that keep this filter."""

@@ -2,6 +2,8 @@
 never one per row, never a count over the job table."""
 import heapq
 
+from collab.admin import search_index
+from collab.admin.counts import task_state_counts
 from collab.admin.filters import JobFilter
 from collab.errors import ApiError
 from collab.job_models import SUCCEEDED, DeadLetter, Job, JobAttempt
@@ -9,6 +11,9 @@ from collab.job_models import SUCCEEDED, DeadLetter, Job, JobAttempt
 MAX_LIMIT = 500
 # Every column but the signed message: lists never need it.
 LIST_FIELDS = [f for f in Job._meta.sorted_fields if f.name != 'message']
+# A search within a task or state that has at most this many jobs scans them
+# (a few ms); beyond that the args index serves it (search_index.py).
+SCAN_ROWS = 20_000
 
 
 def list_jobs(job_filter=None, limit=50, cursor=None):
@@ -19,23 +24,35 @@ def list_jobs(job_filter=None, limit=50, cursor=None):
         if exact is not None:
             return exact, None
     states = job_filter.states or (None,)
+    search = search_index.prepare(job_filter.fragment) if job_filter.q else None
     # One indexed (state, seq) walk per state, merged: an IN over several
     # states would make the database sort every matching row.
-    walks = [_page_query(job_filter, state, limit + 1, cursor) for state in states]
+    walks = [_page_query(job_filter, state, limit + 1, cursor, search) for state in states]
     jobs = list(heapq.merge(*walks, key=lambda job: -job.seq))[:limit + 1]
     next_cursor = jobs[limit - 1].seq if len(jobs) > limit else None
     return jobs[:limit], next_cursor
 
 
-def _page_query(job_filter, state, limit, cursor):
-    query = Job.select(*LIST_FIELDS)
-    for condition in job_filter.conditions():
-        query = query.where(condition)
+def _page_query(job_filter, state, limit, cursor, search=None):
+    conditions = job_filter.conditions()
     if state:
-        query = query.where(Job.state == state)
+        conditions.append(Job.state == state)
+    if search is not None and not _few_jobs(job_filter.task, state):
+        return search_index.newest(search, LIST_FIELDS, conditions, limit, cursor)
+    query = Job.select(*LIST_FIELDS)
+    for condition in conditions:
+        query = query.where(condition)
     if cursor is not None:
         query = query.where(Job.seq < cursor)
     return list(query.order_by(Job.seq.desc()).limit(limit))
+
+
+def _few_jobs(task, state):
+    """Whether a task or state filter leaves at most SCAN_ROWS jobs (from the kept counts)."""
+    if task is None and state is None:
+        return False
+    return sum(n for (row_task, row_state), n in task_state_counts().items()
+               if task in (None, row_task) and state in (None, row_state)) <= SCAN_ROWS
 
 
 def _exact_id_match(job_filter, cursor):
