@@ -6,11 +6,10 @@ Redis), so every consumer sharing the queue sees them; the scheduler skips a
 paused periodic task (PausableScheduler, used by tasks.runner).
 """
 import logging
-import uuid
 
 from huey.consumer import Scheduler
 
-from tasks.queue import huey, task_name
+from tasks.queue import huey, task_name, time_ordered_id
 
 log = logging.getLogger('collab.tasks')
 
@@ -40,7 +39,7 @@ def retry_message(message):
 
 def _fresh_copy(task):
     cls = type(task)
-    return cls(args=task.args, kwargs=task.kwargs, id=str(uuid.uuid4()),
+    return cls(args=task.args, kwargs=task.kwargs, id=time_ordered_id(),
                retries=cls.default_retries, retry_delay=cls.default_retry_delay,
                retry_backoff=cls.default_retry_backoff, priority=task.priority,
                expires=task.expires, on_complete=task.on_complete,

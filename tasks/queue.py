@@ -7,7 +7,9 @@ module never imports Flask.
 import functools
 import importlib
 import logging
+import os
 import threading
+import time
 import uuid
 
 from huey import Huey, signals
@@ -81,6 +83,27 @@ class WakeSignal:
                 self._pending -= 1
 
 
+def time_ordered_id():
+    """A task id in the UUIDv7 layout: 48 bits of Unix time in ms, then 74 random bits.
+
+    The ledger indexes jobs by id: with random ids (uuid4) every new job lands
+    on a random page of that index, a page write per job; ids that grow with
+    time are added at its end, as seq is.
+    """
+    random_bits = int.from_bytes(os.urandom(10), 'big')
+    value = ((time.time_ns() // 1_000_000) << 80 | 0x7 << 76          # time, version 7
+             | (random_bits >> 62 & 0xFFF) << 64 | 0b10 << 62         # rand_a, variant
+             | random_bits & (1 << 62) - 1)                           # rand_b
+    return str(uuid.UUID(int=value))
+
+
+class CollabTask(Task):
+    """Huey's task, with time-ordered ids."""
+
+    def create_id(self):
+        return time_ordered_id()
+
+
 class JobContext(threading.local):
     """Per thread: the task running (the ledger links jobs to it), the group being
     enqueued, and the task whose claim found no revoke flags at all."""
@@ -100,6 +123,7 @@ class CollabHuey(Huey):
 
     def task(self, retries=DEFAULT_RETRIES, retry_delay=DEFAULT_RETRY_DELAY,
              retry_backoff=DEFAULT_RETRY_BACKOFF, **kwargs):
+        kwargs.setdefault('task_base', CollabTask)
         return super().task(retries=retries, retry_delay=retry_delay,
                             retry_backoff=retry_backoff, **kwargs)
 

@@ -1,6 +1,9 @@
 """How the ledger writer records a batch in which one job's events all arrive
 (a queue that keeps up): folded into one row write, with the same record as
 when each event comes in a batch of its own. On SQLite and PostgreSQL."""
+import time
+import uuid
+
 import pytest
 
 from collab.admin.queries import attempts_of
@@ -92,3 +95,12 @@ def test_a_pipeline_stage_keeps_its_links_when_folded(app):
         huey.context.current = None
     stage = record(head.on_complete)
     assert stage.parent_id == head.id and stage.pipeline_id == head.id
+
+
+def test_task_ids_are_unique_uuids_that_grow_with_time(app):
+    ids = [succeed.s(n).id for n in range(1000)]
+    assert len(set(ids)) == 1000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert {u.version for u in parsed} == {7} and {u.variant for u in parsed} == {uuid.RFC_4122}
+    millis = [u.int >> 80 for u in parsed]
+    assert millis == sorted(millis) and abs(millis[0] / 1000 - time.time()) < 5
