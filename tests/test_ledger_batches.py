@@ -104,3 +104,27 @@ def test_task_ids_are_unique_uuids_that_grow_with_time(app):
     assert {u.version for u in parsed} == {7} and {u.variant for u in parsed} == {uuid.RFC_4122}
     millis = [u.int >> 80 for u in parsed]
     assert millis == sorted(millis) and abs(millis[0] / 1000 - time.time()) < 5
+
+
+def test_many_jobs_in_one_batch_each_get_their_own_record(app):
+    tasks = [succeed.s(n) for n in range(120)]   # more jobs than one statement writes
+    stored, started, ended = zip(*(events(task, SUCCEEDED) for task in tasks))
+    ledger.writer._apply([*stored, *started, *ended])
+    rows = {row.job_id: row for row in Job.select().where(Job.job_id.in_([t.id for t in tasks]))}
+    assert [rows[t.id].to_dict()['args'] for t in tasks] == [[n] for n in range(120)]
+    assert {(row.state, row.attempts) for row in rows.values()} == {(SUCCEEDED, 1)}
+
+
+def test_a_job_that_fails_and_runs_again_within_one_batch_has_both_attempts(app):
+    task = succeed.s(7)
+    first = events(task, RETRYING, 'ValueError: first')
+    huey.context.current = task   # a retry is stored by the failed run's own thread
+    try:
+        again = ('stored_again', ledger.Stored(task))
+    finally:
+        huey.context.current = None
+    second = events(task, SUCCEEDED)[1:]
+    ledger.writer._apply(first + [again] + second)
+    row = record(task)
+    assert (row.state, row.attempts) == (SUCCEEDED, 2)
+    assert outcomes(task) == ['error', 'succeeded']
