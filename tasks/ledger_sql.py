@@ -11,6 +11,14 @@ from collab.db import database
 IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
             'parent_id', 'pipeline_id', 'group_id', 'group_kind')
 
+# On conflict, a job stored again (a retry, or its store reported after its run):
+# the new message, and links only where the row has none yet.
+RESTORED = """message = excluded.message, scheduled_for = excluded.scheduled_for,
+            parent_id = COALESCE(job.parent_id, excluded.parent_id),
+            pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
+            group_id = COALESCE(job.group_id, excluded.group_id),
+            group_kind = COALESCE(job.group_kind, excluded.group_kind)"""
+
 # Upserts. {p} is the driver's placeholder. On conflict, a job's state only
 # moves forward: e.g. a late 'stored' never turns a running job back to queued.
 SQL = {
@@ -20,11 +28,7 @@ SQL = {
                 COALESCE((SELECT j.pipeline_id FROM job j WHERE j.job_id = {p}), {p}),
                 {p}, {p}, {p}, {p})
         ON CONFLICT (job_id) DO UPDATE SET
-            message = excluded.message, scheduled_for = excluded.scheduled_for,
-            parent_id = COALESCE(job.parent_id, excluded.parent_id),
-            pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
-            group_id = COALESCE(job.group_id, excluded.group_id),
-            group_kind = COALESCE(job.group_kind, excluded.group_kind),
+            {restored},
             state = CASE WHEN job.state = 'scheduled' AND excluded.state = 'queued'
                          THEN 'queued' ELSE job.state END""",
     'scheduled': """
@@ -71,11 +75,7 @@ SQL = {
                 COALESCE((SELECT j.pipeline_id FROM job j WHERE j.job_id = {p}), {p}),
                 {p}, {p}, {p}, {p}, 1, {p}, {p}, {p}, {p}, {p})
         ON CONFLICT (job_id) DO UPDATE SET
-            message = excluded.message, scheduled_for = excluded.scheduled_for,
-            parent_id = COALESCE(job.parent_id, excluded.parent_id),
-            pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
-            group_id = COALESCE(job.group_id, excluded.group_id),
-            group_kind = COALESCE(job.group_kind, excluded.group_kind),
+            {restored},
             state = excluded.state, attempts = job.attempts + 1,
             started_at = excluded.started_at, consumer = excluded.consumer,
             finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
@@ -117,7 +117,8 @@ SQL['stored_again'] = SQL['stored']   # a retry put back in the queue: the same 
 @functools.lru_cache(maxsize=4)
 def _statements_for(param):
     identity = ', '.join(IDENTITY)
-    return {name: sql.format(identity=identity, p=param) for name, sql in SQL.items()}
+    return {name: sql.format(identity=identity, p=param, restored=RESTORED)
+            for name, sql in SQL.items()}
 
 
 def statements():

@@ -8,17 +8,22 @@ import pytest
 from tests.support import ROOT, RedisServer
 
 
-@pytest.mark.bench
-def test_bench_throughput_smoke(tmp_path):
+def run_bench(tmp_path, *options, timeout):
+    """`run.py bench --quick` with one repetition of 300 tasks: (its output, its results)."""
     if not RedisServer.available():
         pytest.skip('redis-server is not installed')
     out = tmp_path / 'results.json'
     completed = subprocess.run(
-        [sys.executable, 'run.py', 'bench', '--quick', '--only', 'throughput', '--reps', '1',
+        [sys.executable, 'run.py', 'bench', '--quick', *options, '--reps', '1',
          '--tasks', '300', '--out', str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=100)
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    results = json.loads(out.read_text())
+    return completed.stdout, json.loads(out.read_text())
+
+
+@pytest.mark.bench
+def test_bench_throughput_smoke(tmp_path):
+    stdout, results = run_bench(tmp_path, '--only', 'throughput', timeout=100)
     assert results['machine']['python'] and results['machine']['cpus']
     figure = results['figures']['throughput']
     assert 'error' not in figure, figure.get('error')
@@ -30,21 +35,14 @@ def test_bench_throughput_smoke(tmp_path):
         assert (r['ratio'] is None) == r['case'].endswith('raw')
     assert {c['name'] for c in figure['checks']} >= {'redis full / raw throughput',
                                                      'sqlite full / raw throughput'}
-    assert '1. Throughput' in completed.stdout
+    assert '1. Throughput' in stdout
 
 
 @pytest.mark.bench
 def test_bench_peers_smoke(tmp_path):
     """`--peers`: raw Huey, Celery and RQ each run every one of a few hundred tasks."""
-    if not RedisServer.available():
-        pytest.skip('redis-server is not installed')
-    out = tmp_path / 'results.json'
-    completed = subprocess.run(
-        [sys.executable, 'run.py', 'bench', '--quick', '--peers', '--only', 'peers',
-         '--reps', '1', '--tasks', '300', '--out', str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    figure = json.loads(out.read_text())['figures']['peers']
+    stdout, results = run_bench(tmp_path, '--peers', '--only', 'peers', timeout=60)
+    figure = results['figures']['peers']
     assert 'error' not in figure, figure.get('error')
     rows = {r['case']: r for r in figure['rows']}
     # requirements-dev.txt installs requirements-bench.txt: no peer may be missing.
@@ -53,4 +51,4 @@ def test_bench_peers_smoke(tmp_path):
         # A rate exists only once the counter showed all 300 tasks ran.
         assert r['n'] == 1 and r['median'] > 0, (case, r)
         assert (r['ratio'] is None) == (case == 'raw')
-    assert '1b. Peers' in completed.stdout
+    assert '1b. Peers' in stdout
