@@ -41,6 +41,7 @@ NOTHING = Claim(None, None)
 def is_revoke_key(key):
     return key.startswith(REVOKE_PREFIXES)
 
+
 # Move every due message from the schedule to the queue, atomically.
 SCHEDULE_TO_QUEUE_LUA = """\
 local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1])
@@ -184,7 +185,8 @@ class ClaimingSqliteStorage(SqliteStorage):
     transaction of its own; no BEGIN/COMMIT around it.
     """
 
-    # Claims the next message; also says whether any revoke flag exists.
+    # Claims the next message; also says whether any revoke flag exists (a key
+    # starting with one of REVOKE_PREFIXES: ranges, so the kv primary key answers).
     CLAIM_SQL = ("update task set queue = ? where id = "
                  "(select id from task where queue = ? order by priority desc, id limit 1) "
                  "returning id, data, exists (select 1 from kv where queue = ? and "
