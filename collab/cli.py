@@ -2,6 +2,7 @@
 import errno
 import logging
 import os
+import socket
 import sys
 
 from collab.errors import ApiError
@@ -24,7 +25,6 @@ def check_redis(settings):
 def check_address(settings):
     """A busy PORT or a HOST that cannot be listened on stops start-up with one
     clear line (gunicorn itself retries for seconds and logs every attempt)."""
-    import socket
     try:
         family = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0][0]
         with socket.create_server((settings.host, settings.port), family=family):

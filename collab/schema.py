@@ -52,7 +52,6 @@ def create_schema():
         _apply_migrations()
 
 
-
 def _apply_migrations():
     done = {row.version for row in SchemaVersion.select()}
     migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)

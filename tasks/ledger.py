@@ -36,7 +36,6 @@ BATCH_SIZE = 2000
 # and end usually share a batch, where they fold into one write. Longer batches
 # also write fewer pages per job (at 10 ms the writer used twice the CPU per job).
 LINGER_SECONDS = 0.05
-STORED = ('stored', 'stored_again')   # the events of a job put in the queue
 
 # ---------------------------------------------------------------- the writer
 
@@ -131,8 +130,8 @@ class LedgerWriter:
                     _write_stored_run(cursor, statements, *event)
                 elif name == 'finished':
                     _write_end(cursor, statements, event)
-                elif name in STORED:
-                    cursor.execute(statements[name], event.params())
+                elif name == 'stored':
+                    cursor.execute(statements['stored'], event.params())
                 elif name == 'dead_letter':
                     DeadLetter.create(**event)
                 else:
@@ -150,22 +149,21 @@ def _fold_runs(batch):
         job_id = _job_of(name, event)
         at = open_.get(job_id)
         before = folded[at][0] if at is not None else None
-        if name == 'executing' and before in STORED:
-            stored = folded[at][1]
-            folded[at] = ('stored_run', (stored, event, not stored.again))
-        elif name in STORED and before == 'executing':
-            folded[at] = ('stored_run', (event, folded[at][1], not event.again))
+        if name == 'executing' and before == 'stored':
+            folded[at] = ('stored_run', (folded[at][1], event))
+        elif name == 'stored' and before == 'executing':
+            folded[at] = ('stored_run', (event, folded[at][1]))
         elif (name == 'finished' and before in ('executing', 'stored_run')
               and _run_of(folded[at]).end is None):
             _run_of(folded[at]).end = event
         else:
-            open_[job_id] = len(folded) if name in STORED or name == 'executing' else None
+            open_[job_id] = len(folded) if name in ('stored', 'executing') else None
             folded.append((name, event))
     return folded
 
 
 def _job_of(name, event):
-    if name == 'executing' or name in STORED:
+    if name in ('stored', 'executing'):
         return event.task.id
     if name == 'finished':
         return event.job_id
@@ -181,15 +179,13 @@ def _run_of(entry):
     return event[1] if name == 'stored_run' else event
 
 
-def _write_stored_run(cursor, statements, stored, run, first):
-    """A job's 'stored' and its run (and the run's end, if known) as one insert.
-    `first`: stored for the first time, not again for a retry."""
-    end, params = run.end, stored.params()
-    cursor.execute(statements['stored_ran'], params[:11] + [
-        end.state if end else RUNNING, params[12], run.started_at, run.consumer,
-        end.job_finished_at if end else None, end.duration_ms if end else None,
-        end.error if end else None])
-    _write_attempt(cursor, statements, run, first)
+def _write_stored_run(cursor, statements, stored, run):
+    """A job's 'stored' and its run (and the run's end, if known) as one insert."""
+    end = run.end
+    cursor.execute(statements['stored_ran'], stored.params(end.state if end else RUNNING) + [
+        run.started_at, run.consumer, end.job_finished_at if end else None,
+        end.duration_ms if end else None, end.error if end else None])
+    _write_attempt(cursor, statements, run, first=not stored.again)
 
 
 def _write_run(cursor, statements, run):
@@ -340,13 +336,14 @@ class Stored:
         """A running task storing itself is a retry: not the job's first attempt."""
         return self.current is self.task
 
-    def params(self):
-        """The 'stored' statement's parameters."""
+    def params(self, state=None):
+        """The 'stored' statement's parameters; `state` instead of queued or scheduled
+        (the first parameters of 'stored_ran' too)."""
         task, now = self.task, self.at
         parent, pipeline_parent, pipeline_id, group_id, group_kind = _links(
             task, self.current, self.group_id)
         eta = _naive(self.eta)
-        state = SCHEDULED if eta is not None and eta > now else QUEUED
+        state = state or (SCHEDULED if eta is not None and eta > now else QUEUED)
         # pipeline_id: a later stage inherits its parent's pipeline (or the parent is the head).
         return _identity(task, self.retries, now) + [
             parent, pipeline_parent, pipeline_parent or pipeline_id, group_id, group_kind,
@@ -354,8 +351,7 @@ class Stored:
 
 
 def _on_stored(signal, task):
-    stored = Stored(task)
-    writer.put(('stored_again' if stored.again else 'stored', stored))
+    writer.put(('stored', Stored(task)))
 
 
 def record_stored_now(task):

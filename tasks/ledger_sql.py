@@ -111,8 +111,6 @@ SQL = {
           AND finished_at IS NULL""",
 }
 
-SQL['stored_again'] = SQL['stored']   # a retry put back in the queue: the same upsert
-
 
 @functools.lru_cache(maxsize=4)
 def _statements_for(param):

@@ -35,7 +35,4 @@ def _delete_jobs(condition):
     """Delete the jobs matching `condition`, and their entries in the admin's
     args index with them (collab/admin/search_index.py)."""
     with writing():
-        search_index.forget(Job.select(Job.seq).where(condition))
-        deleted = Job.delete().where(condition).execute()
-        search_index.forget_above_newest()
-    return deleted
+        return search_index.delete_jobs(condition)

@@ -120,7 +120,7 @@ def test_a_job_that_fails_and_runs_again_within_one_batch_has_both_attempts(app)
     first = events(task, RETRYING, 'ValueError: first')
     huey.context.current = task   # a retry is stored by the failed run's own thread
     try:
-        again = ('stored_again', ledger.Stored(task))
+        again = ('stored', ledger.Stored(task))
     finally:
         huey.context.current = None
     second = events(task, SUCCEEDED)[1:]

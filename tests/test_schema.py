@@ -23,7 +23,8 @@ def test_a_database_from_before_drops_the_job_indexes_the_ledger_paid_for(app, d
     create_schema()
     indexes = job_indexes()
     assert not indexes & set(OLD_JOB_INDEXES)
-    assert {'job_parent_set', 'job_pipeline_set', 'job_group_set', 'job_task_seq'} <= indexes
+    assert {'job_parent_set', 'job_pipeline_set', 'job_group_set', 'job_task_seq',
+            'job_finished_state'} <= indexes
     assert 1 in {row.version for row in SchemaVersion.select()}
     create_schema()   # a second start changes nothing
     assert job_indexes() == indexes

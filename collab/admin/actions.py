@@ -68,9 +68,7 @@ def delete_job(job_id):
         raise ApiError(409, f'a {job.state} job cannot be deleted; revoke it first', 'state')
     with database.atomic():
         JobAttempt.delete().where(JobAttempt.job_id == job.job_id).execute()
-        search_index.forget(Job.select(Job.seq).where(Job.seq == job.seq))
-        job.delete_instance()
-        search_index.forget_above_newest()
+        search_index.delete_jobs(Job.seq == job.seq)
     return Outcome(f'Deleted the record of job {job.job_id}.', job_id=job.job_id)
 
 

@@ -48,9 +48,6 @@ POSTGRES_TRIGGERS = {
     'job_count_delete': 'AFTER DELETE ON job',
 }
 
-# The stats page counts finished jobs per window from this index alone.
-INDEXES = ['CREATE INDEX IF NOT EXISTS job_finished_state ON job (finished_at, state)']
-
 FOLD_DELTAS = """
     WITH moved AS (DELETE FROM jobstatedelta RETURNING task, state, n)
     INSERT INTO jobstatecount (task, state, n)
@@ -59,11 +56,9 @@ FOLD_DELTAS = """
 
 
 def install():
-    """Create the count tables, triggers and the stats index if missing (collab.schema calls it)."""
+    """Create the count tables and triggers if missing (collab.schema calls it)."""
     with database.atomic():
         database.create_tables(ADMIN_MODELS, safe=True)
-        for sql in INDEXES:
-            database.execute_sql(sql)
         missing = _missing_triggers()
         if not missing:
             return

@@ -12,7 +12,7 @@ directly, so it never misses a job the catch-up has not reached yet. The index
 only narrows the candidates: every row it returns is checked again with the
 very predicate a plain scan uses (JobFilter.conditions()), so the results are
 those of the scan. Deleting jobs (pruning, the admin's delete) queues their
-entries for the catch-up to drop (`forget`), so the index does not outgrow
+entries for the catch-up to drop (`delete_jobs`), so the index does not outgrow
 the ledger.
 
 PostgreSQL keeps the plain scan: a substring index there needs the pg_trgm
@@ -123,29 +123,33 @@ def _drop_batch(batch):
         return len(seqs)
 
 
-def forget(seqs_query):
-    """Call in the transaction that deletes the jobs `seqs_query` selects, before
-    the delete, and `forget_above_newest()` after it.
+def delete_jobs(condition):
+    """Delete the jobs matching `condition`, keeping the index right; returns how many.
+    Call it inside the caller's write transaction.
 
     Dropping an entry costs about as much as indexing the job did, too much to
     add to a delete of many thousand jobs (pruning runs beside the consumer's
-    heartbeat): the seqs are queued for the catch-up instead. Until it runs,
+    heartbeat): their seqs are queued for the catch-up instead. Until it runs,
     a search skips the entries: their job rows are gone."""
     if installed():
-        JobArgsForget.insert_from(seqs_query, [JobArgsForget.seq]).on_conflict_ignore().execute()
+        JobArgsForget.insert_from(Job.select(Job.seq).where(condition),
+                                  [JobArgsForget.seq]).on_conflict_ignore().execute()
+    deleted = Job.delete().where(condition).execute()
+    if installed():
+        _forget_above_newest()
+    return deleted
 
 
-def forget_above_newest():
+def _forget_above_newest():
     """Drop the entries above the newest job left, at once.
 
     SQLite gives a new job the seq after the newest one left, so the seqs of
     deleted newest jobs are handed out again: their entries must go before
     that, or a new job would sit below the watermark without being indexed;
     and they must leave the queue, or its drop would take the new job's entry."""
-    if installed():
-        newest = Job.select(fn.COALESCE(fn.MAX(Job.seq), 0))
-        JobArgsIndex.delete().where(JobArgsIndex.rowid > newest).execute()
-        JobArgsForget.delete().where(JobArgsForget.seq > newest).execute()
+    newest = Job.select(fn.COALESCE(fn.MAX(Job.seq), 0))
+    JobArgsIndex.delete().where(JobArgsIndex.rowid > newest).execute()
+    JobArgsForget.delete().where(JobArgsForget.seq > newest).execute()
 
 
 # ---------------------------------------------------------------- searching
