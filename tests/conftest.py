@@ -15,14 +15,7 @@ from collab.settings import Settings
 from tasks import ledger
 from tasks.queue import huey
 from tests import sample_tasks  # noqa: F401  (registers the test tasks)
-from tests.support import LiveServer, RedisServer, WebhookServer, free_port
-
-
-def require(name, reason):
-    """Skip, or fail when the REQUIRE_* variable says this part must be there."""
-    if os.environ.get(name) == '1':
-        pytest.fail(f'{reason} (and {name}=1)')
-    pytest.skip(reason)
+from tests.support import LiveServer, RedisServer, WebhookServer, free_port, require
 
 
 # ------------------------------------------------------------------ services

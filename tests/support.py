@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,3 +209,10 @@ def http_json(base_url, method, path, body=None, token=None):
             return response.status, json.loads(response.read() or b'null')
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b'null')
+
+
+def require(name, reason):
+    """Skip, or fail when the REQUIRE_* variable says this part must be there."""
+    if os.environ.get(name) == '1':
+        pytest.fail(f'{reason} (and {name}=1)')
+    pytest.skip(reason)

@@ -5,13 +5,13 @@ import sys
 
 import pytest
 
-from tests.support import ROOT, RedisServer
+from tests.support import ROOT, RedisServer, require
 
 
 def run_bench(tmp_path, *options, timeout):
     """`run.py bench --quick` with one repetition of 300 tasks: (its output, its results)."""
     if not RedisServer.available():
-        pytest.skip('redis-server is not installed')
+        require('REQUIRE_REDIS', 'redis-server is not installed')
     out = tmp_path / 'results.json'
     completed = subprocess.run(
         [sys.executable, 'run.py', 'bench', '--quick', *options, '--reps', '1',
