@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 
 from bench import noop as work
@@ -104,18 +105,25 @@ def wait_done(n, timeout):
         time.sleep(0.005)
 
 
-def _switches():
-    """Context switches of this process so far (voluntary + involuntary)."""
-    import resource
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_nvcsw + usage.ru_nivcsw
+def thread_cpu():
+    """{thread name: CPU seconds (user + system) so far} for this process's threads."""
+    ticks = os.sysconf('SC_CLK_TCK')
+    found = {}
+    for thread in threading.enumerate():
+        try:
+            stat = open(f'/proc/self/task/{thread.native_id}/stat').read()
+        except OSError:   # the thread just ended, or no /proc here
+            continue
+        fields = stat.rsplit(')', 1)[1].split()   # after the name, which may hold spaces
+        found[thread.name] = (int(fields[11]) + int(fields[12])) / ticks   # utime, stime
+    return found
 
 
 def throughput(app, cfg):
-    """Enqueue n no-op tasks as fast as possible; time until all ran (and were recorded)."""
+    """Enqueue n no-op tasks as fast as possible; time until all ran (and were recorded).
+    Also the process's CPU per task, in all and per thread (producer, workers, writer)."""
     n = cfg['tasks']
-    cpu_began = time.process_time()
-    sys_began, switches_began = os.times().system, _switches()
+    cpu_began, threads_began = time.process_time(), thread_cpu()
     began = time.perf_counter()
     for i in range(n):
         app.enqueue(i)
@@ -124,12 +132,13 @@ def throughput(app, cfg):
     ran = time.perf_counter()
     app.settle()
     settled = time.perf_counter()
+    per_task = {name: round((seconds - threads_began.get(name, 0)) / n * 1e6, 1)
+                for name, seconds in thread_cpu().items()}
     return {'tasks': n, 'enqueue_s': enqueued - began, 'run_s': ran - began,
             'settled_s': settled - began, 'rate': n / (settled - began),
             'enqueue_rate': n / (enqueued - began),
             'cpu_us_per_task': (time.process_time() - cpu_began) / n * 1e6,
-            'sys_us_per_task': (os.times().system - sys_began) / n * 1e6,
-            'switches_per_task': (_switches() - switches_began) / n}
+            'thread_cpu_us_per_task': {name: us for name, us in per_task.items() if us}}
 
 
 def idle(app, cfg):
