@@ -32,7 +32,11 @@ def test_bench_throughput_smoke(tmp_path):
                      for v in ('raw', 'full', 'full-outbox')}
     for r in figure['rows']:
         assert r['median'] > 0 and r['min'] <= r['median'] <= r['max']
-        assert (r['ratio'] is None) == r['case'].endswith('raw')
+        if r['metric'] == 'throughput':
+            assert (r['ratio'] is None) == r['case'].endswith('raw')
+    cpu = {(r['case'], r['metric']) for r in figure['rows'] if r['metric'].startswith('CPU')}
+    # (Per-thread rows come in clock ticks: a few hundred tasks may show none.)
+    assert {(case, 'CPU per task, all threads') for case in cases} <= cpu
     assert {c['name'] for c in figure['checks']} >= {'redis full / raw throughput',
                                                      'sqlite full / raw throughput'}
     assert '1. Throughput' in stdout
