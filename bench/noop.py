@@ -24,3 +24,8 @@ def noop(i):
     STARTS[i] = time.perf_counter()
     client().incr(COUNTER_KEY)
     ENDS[i] = time.perf_counter()
+
+
+def count():
+    """How many no-op tasks have run so far (this process's counter key)."""
+    return int(client().get(COUNTER_KEY) or 0)

@@ -30,7 +30,7 @@ import time
 import uuid
 
 from bench import noop as work
-from bench.common import PYTHON, ROOT, row, run_variant, summary
+from bench.common import PYTHON, ROOT, row, run_variant, summary, wait_until
 
 WORKERS = 4
 QUEUE = 'bench'
@@ -171,36 +171,25 @@ def produce(cfg):
         from rq import Worker
         queue = rq_queue(cfg)
         # Every worker registered, so all of them are there before the clock starts.
-        _wait(lambda: Worker.count(queue=queue) >= workers, 60, f'{workers} rq worker(s)')
+        wait_until(lambda: Worker.count(queue=queue) >= workers, 60,
+                   message=f'{workers} rq worker(s)')
         enqueue = lambda i: queue.enqueue(work.noop, i, result_ttl=0)  # noqa: E731
     # One warm-up task through the real path: the workers consume (and have imported
     # the task module) before the clock starts; it is counted as the baseline.
     enqueue(-1)
-    _wait(lambda: _counter() >= 1, 60, 'the warm-up task')
+    wait_until(lambda: work.count() >= 1, 60, message='the warm-up task')
     time.sleep(0.3)
-    base = _counter()
+    base = work.count()
     began = time.perf_counter()
     for i in range(n):
         enqueue(i)
     enqueued = time.perf_counter()
-    _wait(lambda: _counter() >= base + n, 300, f'{n} tasks', interval=0.005)
+    wait_until(lambda: work.count() >= base + n, 300, interval=0.005,
+               message=f'{n} tasks')
     ran = time.perf_counter()
     return {'variant': cfg['variant'], 'backend': 'redis', 'tasks': n,
             'enqueue_s': enqueued - began, 'run_s': ran - began, 'rate': n / (ran - began),
             'enqueue_rate': n / (enqueued - began)}
-
-
-def _counter():
-    return int(work.client().get(work.COUNTER_KEY) or 0)
-
-
-def _wait(predicate, timeout, what, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'timed out after {timeout}s waiting for {what} '
-                               f'(counter at {_counter()})')
-        time.sleep(interval)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,7 @@ import threading
 import time
 
 from bench import noop as work
-from bench.common import percentile
+from bench.common import percentile, wait_until
 
 WORKERS = 4
 
@@ -93,16 +93,8 @@ class Full:
         ledger.flush(60)
 
 
-def counter():
-    return int(work.client().get(work.COUNTER_KEY) or 0)
-
-
 def wait_done(n, timeout):
-    deadline = time.monotonic() + timeout
-    while counter() < n:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'only {counter()} of {n} tasks ran in {timeout}s')
-        time.sleep(0.005)
+    wait_until(lambda: work.count() >= n, timeout, interval=0.005, message=f'{n} tasks to run')
 
 
 def thread_cpu():
