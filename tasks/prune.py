@@ -1,4 +1,10 @@
-"""Pruning of job records by age and count (SPEC §5 defaults: 14 days, 1,000,000 rows, failed 30 days)."""
+"""Pruning of job records by age and count (SPEC §5 defaults: 14 days, 1,000,000 rows, failed 30 days).
+
+Rows go in chunks, one short write transaction each: on SQLite a write
+transaction locks out every other writer, and a prune of a big backlog (after
+an upgrade, or a lowered limit) in one transaction would hold the ledger and
+the web requests past their busy timeout.
+"""
 import logging
 import time
 from datetime import timedelta
@@ -13,6 +19,8 @@ from collab.transactions import writing
 
 log = logging.getLogger('collab.ledger')
 
+CHUNK_ROWS = 5000   # per write transaction: about 0.1 s of the write lock
+
 
 def prune_jobs(settings, now=None):
     now = now or utcnow()
@@ -23,8 +31,8 @@ def prune_jobs(settings, now=None):
         | ((Job.state == FAILED) & (Job.finished_at < keep_failed_until)))
     newest = Job.select(fn.MAX(Job.seq)).scalar() or 0
     excess = _delete_jobs(Job.seq <= newest - settings.job_retention_rows)
-    JobAttempt.delete().where(JobAttempt.started_at < keep_failed_until).execute()
-    DeadLetter.delete().where(DeadLetter.received_at < keep_failed_until).execute()
+    _delete_rows(JobAttempt, JobAttempt.id, JobAttempt.started_at < keep_failed_until)
+    _delete_rows(DeadLetter, DeadLetter.id, DeadLetter.received_at < keep_failed_until)
     ratelimit.forget_before(time.time())
     if old or excess:
         log.info('pruned %d old and %d excess job records', old, excess)
@@ -34,5 +42,30 @@ def prune_jobs(settings, now=None):
 def _delete_jobs(condition):
     """Delete the jobs matching `condition`, and their entries in the admin's
     args index with them (collab/admin/search_index.py)."""
-    with writing():
-        return search_index.delete_jobs(condition)
+    return _in_chunks(lambda: search_index.delete_jobs(Job.seq.in_(_chunk(Job.seq, condition))))
+
+
+def _delete_rows(model, key, condition):
+    return _in_chunks(lambda: model.delete().where(key.in_(_chunk(key, condition))).execute())
+
+
+def _chunk(key, condition):
+    return key.model.select(key).where(condition).limit(CHUNK_ROWS)
+
+
+def _in_chunks(delete_chunk):
+    """Run `delete_chunk` (deletes at most CHUNK_ROWS rows, returns how many) in
+    write transactions of its own until a chunk comes back short.
+
+    After each chunk it pauses as long as the chunk took: a writer waiting for
+    the lock polls with growing sleeps (SQLite's busy handler), and would miss
+    a lock that is taken again at once."""
+    total = 0
+    while True:
+        began = time.monotonic()
+        with writing():
+            deleted = delete_chunk()
+        total += deleted
+        if deleted < CHUNK_ROWS:
+            return total
+        time.sleep(time.monotonic() - began)

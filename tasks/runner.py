@@ -2,7 +2,9 @@
 
 Adds to Huey's consumer what a deployment needs: workers woken on enqueue, a
 graceful stop on SIGTERM as well as SIGINT, a heartbeat row per consumer
-process (how /healthz counts consumers), and pruning of old job records.
+process (how /healthz counts consumers), and pruning of old job records (on a
+thread of its own: a long prune must not hold back the heartbeat, or other
+consumers would take this one for dead and run its tasks again).
 """
 import logging
 import os
@@ -14,6 +16,7 @@ import uuid
 
 from huey.consumer import Consumer, Worker
 
+from collab.db import close_connection
 from collab.fields import utcnow
 from collab.job_models import HEARTBEAT_SECONDS, ConsumerProcess
 from tasks import ledger
@@ -73,6 +76,7 @@ class ConsumerRunner:
             check_worker_health=True)
         self._stopping = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name='heartbeat', daemon=True)
+        self._pruning = None
 
     def start(self):
         """Start workers, scheduler and heartbeat in threads (embedded use)."""
@@ -155,6 +159,22 @@ class ConsumerRunner:
                 self._recover()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + PRUNE_SECONDS
-                    prune_jobs(self.settings)
+                    self.start_pruning()
             except Exception:
                 log.exception('heartbeat failed; will try again')
+
+    def start_pruning(self):
+        """Prune job records on a thread of its own, unless a prune is still running.
+        Returns that thread."""
+        if self._pruning is None or not self._pruning.is_alive():
+            self._pruning = threading.Thread(target=self._prune, name='prune', daemon=True)
+            self._pruning.start()
+        return self._pruning
+
+    def _prune(self):
+        try:
+            prune_jobs(self.settings)
+        except Exception:
+            log.exception('pruning job records failed; will try again in an hour')
+        finally:
+            close_connection()
