@@ -33,11 +33,18 @@ IDLE_POLL_MAX = 2.0   # cross-process enqueues on SQLite are found by polling, a
 
 
 class WakingWorker(Worker):
-    """Sleeps on the in-process wake signal instead of a blind poll."""
+    """Sleeps on the in-process wake signal instead of a blind poll; right after
+    a task, only briefly (see WakeSignal)."""
+    ran_task = False
+
+    def loop(self, now=None):
+        count = self.task_count
+        super().loop(now)
+        self.ran_task = self.task_count != count
 
     def sleep(self):
         self.delay = min(self.delay, self.max_delay)
-        self.huey.wakeup.wait(self.delay)
+        self.huey.wakeup.wait(self.delay, poll=self.ran_task)
         self.delay *= self.backoff
 
 

@@ -29,10 +29,12 @@ REVOKE_PREFIXES = ('r:', 'rt:')
 
 class Claim(NamedTuple):
     """A claimed message. `revocations`: whether any revoke flag existed when it was
-    claimed (None: not known, check as usual)."""
+    claimed (None: not known, check as usual). `more`: whether other messages
+    were waiting behind it (another worker may be woken for them)."""
     token: object
     data: bytes
     revocations: bool | None = None
+    more: bool = False
 
 
 NOTHING = Claim(None, None)
@@ -186,11 +188,13 @@ class ClaimingSqliteStorage(SqliteStorage):
     """
 
     # Claims the next message; also says whether any revoke flag exists (a key
-    # starting with one of REVOKE_PREFIXES: ranges, so the kv primary key answers).
+    # starting with one of REVOKE_PREFIXES: ranges, so the kv primary key answers),
+    # and whether more messages wait.
     CLAIM_SQL = ("update task set queue = ? where id = "
                  "(select id from task where queue = ? order by priority desc, id limit 1) "
                  "returning id, data, exists (select 1 from kv where queue = ? and "
-                 "((key >= 'r:' and key < 'r;') or (key >= 'rt:' and key < 'rt;')))")
+                 "((key >= 'r:' and key < 'r;') or (key >= 'rt:' and key < 'rt;'))), "
+                 "exists (select 1 from task where queue = ?)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -214,13 +218,13 @@ class ClaimingSqliteStorage(SqliteStorage):
         if not busy and not self.sql('select 1 from task where queue = ? limit 1',
                                      (self.name,), results=True):
             return NOTHING
-        rows = self.sql(self.CLAIM_SQL, (self._claim_queue(self.claimer), self.name, self.name),
-                        results=True)
+        rows = self.sql(self.CLAIM_SQL, (self._claim_queue(self.claimer), self.name, self.name,
+                                         self.name), results=True)
         self._found_work.value = bool(rows)
         if not rows:
             return NOTHING
-        token, data, revocations = rows[0]
-        return Claim(token, data, bool(revocations))
+        token, data, revocations, more = rows[0]
+        return Claim(token, data, bool(revocations), bool(more))
 
     def pop_data(self, key):
         # Every finished task pops its revoke flag, which is almost never there:

@@ -63,6 +63,13 @@ def sleep_for(seconds, key='sleep'):
     return seconds
 
 
+@huey.task(retries=0)
+def note_start(key, seconds=0.0):
+    """Records when it started (time.monotonic()), then sleeps `seconds`."""
+    calls[key].append(time.monotonic())
+    time.sleep(seconds)
+
+
 @huey.periodic_task(lambda moment: False)
 def never_due():
     """A periodic task the scheduler never starts by itself; tests enqueue its runs."""
