@@ -130,7 +130,7 @@ def client(app):
 def consumer(app, settings):
     """A real Huey consumer (threads) with its scheduler, as `python run.py` embeds it."""
     from tasks.runner import ConsumerRunner
-    runner = ConsumerRunner(settings, embedded=True, workers=2)
+    runner = ConsumerRunner(settings, embedded=True)   # HUEY_WORKERS: 2 unless a test sets it
     runner.start()
     yield runner
     runner.stop()

@@ -8,18 +8,9 @@ import time
 import pytest
 
 from tasks.queue import WakeSignal
-from tasks.runner import ConsumerRunner
 from tasks.storage import ClaimingSqliteStorage
 from tests.sample_tasks import calls, note_start, succeed
 from tests.support import wait_until
-
-
-@pytest.fixture
-def four_workers(app, settings):
-    runner = ConsumerRunner(settings, embedded=True, workers=4)
-    runner.start()
-    yield runner
-    runner.stop()
 
 
 def waiting(signal, poll=False, timeout=5.0):
@@ -82,7 +73,8 @@ def test_an_idle_consumer_starts_each_task_at_once(consumer):
     assert statistics.median(latencies) < 0.02, latencies
 
 
-def test_a_burst_after_a_task_runs_in_parallel(four_workers):
+@pytest.mark.env(HUEY_WORKERS='4')
+def test_a_burst_after_a_task_runs_in_parallel(consumer):
     time.sleep(3.0)   # idle: three workers sleep for long now
     succeed('first')
     wait_until(lambda: calls['succeed'] == ['first'], timeout=5, interval=0.001)
