@@ -9,6 +9,7 @@ queue has it.
 import functools
 import logging
 import threading
+import time
 
 from collab.db import close_connection, database, is_sqlite
 from collab.fields import utcnow
@@ -22,6 +23,7 @@ log = logging.getLogger('collab.outbox')
 BATCH = 200
 IDLE_SECONDS = 1.0
 MAX_BACKOFF = 5.0
+POLL_SECONDS = 0.005
 
 
 def put(task):
@@ -58,7 +60,7 @@ def dispatch_once():
                                    for _, data, priority in rows])
         OutboxMessage.delete().where(
             OutboxMessage.id.in_([row_id for row_id, _, _ in rows])).execute()
-    huey.wakeup.notify_many(len(rows))
+    huey.wakeup.notify()   # one worker; its claim wakes the next while more wait
     return len(rows)
 
 
@@ -71,7 +73,12 @@ def _oldest(limit):
 
 
 class Dispatcher:
-    """One thread per process: drains the outbox when woken, and every second anyway."""
+    """One thread per process: drains the outbox when woken, and every second anyway.
+
+    After moving messages it pauses POLL_SECONDS before it looks again: under
+    load, one transaction then moves the messages of many requests, instead
+    of a wake-up and a transaction each (which also kept the requests waiting
+    for SQLite's write lock). An idle dispatcher is woken at once, as before."""
 
     def __init__(self):
         self.pending = threading.Event()
@@ -94,9 +101,12 @@ class Dispatcher:
             self.pending.wait(backoff)
             self.pending.clear()
             try:
-                while dispatch_once() == BATCH:
-                    pass
+                moved = dispatch_once()
+                while moved == BATCH:
+                    moved = dispatch_once()
                 backoff, self.healthy = IDLE_SECONDS, True
+                if moved:
+                    time.sleep(POLL_SECONDS)
             except Exception as exc:
                 if self.healthy:
                     log.warning('outbox: the queue is not taking jobs (%s); will retry', exc)

@@ -69,26 +69,16 @@ class WakeSignal:
         self.capacity = 1
 
     def notify(self):
-        """A task was enqueued: wake an idle worker, unless one is about to look."""
+        """Tasks were enqueued: wake an idle worker, unless one is about to look."""
         with self._cond:
-            if not self._polling:
-                self._wake_one()
-
-    def notify_many(self, count):
-        """Wake up to `count` idle workers (as many as there are, at most)."""
-        with self._cond:
-            for _ in range(min(count, self.capacity)):
-                self._wake_one()
+            if not self._polling and self._pending < self.capacity:
+                self._pending += 1
+                self._cond.notify()
 
     def notify_all(self):
         with self._cond:
             self._pending = self.capacity
             self._cond.notify_all()
-
-    def _wake_one(self):
-        if self._pending < self.capacity:
-            self._pending += 1
-            self._cond.notify()
 
     def wait(self, timeout, poll=False):
         """Sleep until woken or `timeout` passes; `poll`: at most POLL_SECONDS."""
@@ -258,8 +248,8 @@ class CollabHuey(Huey):
 
     def read_schedule(self, timestamp=None):
         """Move due tasks to the queue in one atomic step; nothing is left for the scheduler to enqueue."""
-        moved = self.storage.move_due_to_queue(timestamp or self._get_timestamp())
-        self.wakeup.notify_many(moved)
+        if self.storage.move_due_to_queue(timestamp or self._get_timestamp()):
+            self.wakeup.notify()   # one worker; its claim wakes the next while more wait
         return []
 
     def refuse(self, exc, source):

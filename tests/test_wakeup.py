@@ -1,12 +1,15 @@
 """Waking workers on SQLite: at once when idle, and without a wake-up per task
 under load (a worker that just ran a task looks again within POLL_SECONDS, and
-a claim that finds more messages behind it wakes the next worker)."""
+a claim that finds more messages behind it wakes the next worker; messages
+moved together, from the outbox or the schedule, wake one)."""
 import statistics
 import threading
 import time
 
 import pytest
 
+from collab.transactions import writing
+from tasks import outbox
 from tasks.queue import WakeSignal
 from tasks.storage import ClaimingSqliteStorage
 from tests.sample_tasks import calls, note_start, succeed
@@ -83,4 +86,16 @@ def test_a_burst_after_a_task_runs_in_parallel(consumer):
         note_start('burst', 0.5)
     wait_until(lambda: len(calls['burst']) == 4, timeout=5, interval=0.005)
     starts = calls['burst']
+    assert max(starts) - min(starts) < 0.25, starts
+
+
+@pytest.mark.env(HUEY_WORKERS='4')
+def test_jobs_accepted_together_through_the_outbox_start_in_parallel(consumer):
+    time.sleep(3.0)   # idle: the workers sleep for long now
+    with writing():   # as a web request accepts them
+        for _ in range(4):
+            outbox.put(note_start.s('accepted', 0.5))
+    outbox.dispatcher.wake()   # as the request ends: one worker is woken, each claim wakes the next
+    wait_until(lambda: len(calls['accepted']) == 4, timeout=5, interval=0.005)
+    starts = calls['accepted']
     assert max(starts) - min(starts) < 0.25, starts
