@@ -55,10 +55,11 @@ class WakeSignal:
 
     Under load, a wake-up per task cost more than the task: the workers kept
     up, found the queue empty after each task and slept, and each enqueue woke
-    one again (SQLite throughput 0.77 of raw Huey's; 0.99 without). So a worker
-    that has just run a task sleeps only POLL_SECONDS and looks again, and
-    while one does, an enqueue wakes no one: that worker takes the task, and
-    a claim that finds more behind it wakes the next worker (CollabHuey.dequeue).
+    one again (on SQLite that held throughput to 0.77 of raw Huey's; 0.99
+    now). So a worker that has just run a task sleeps only POLL_SECONDS and
+    looks again, and while one does, an enqueue wakes no one: that worker
+    takes the task, and a claim that finds more behind it wakes the next
+    worker (CollabHuey.dequeue).
     """
     POLL_SECONDS = 0.005
 
