@@ -9,4 +9,9 @@ from collab.db import database, is_sqlite
 
 
 def writing():
-    return database.atomic('IMMEDIATE') if is_sqlite() else database.atomic()
+    """A write transaction on the bound database. It is taken from the proxy at
+    the start: should the app bind another database meanwhile (create_app
+    again in one process), the transaction still ends where it began, instead
+    of leaving SQLite's write lock held by a background thread."""
+    db = database.obj
+    return db.atomic('IMMEDIATE') if is_sqlite() else db.atomic()

@@ -119,10 +119,11 @@ class LedgerWriter:
 
     def _apply(self, batch):
         statements = ledger_sql.statements()
-        database.connect(reuse_if_open=True)
-        with database.atomic():
+        db = database.obj   # the whole batch on one database (see collab.transactions)
+        db.connect(reuse_if_open=True)
+        with db.atomic():
             # The driver's cursor directly: this loop runs for every job event.
-            cursor = database.cursor()
+            cursor = db.cursor()
             for name, event in _fold_runs(batch):
                 if name == 'executing':
                     _write_run(cursor, statements, event)

@@ -1,0 +1,37 @@
+"""Write transactions end on the database they began on, even when the app binds
+another one meanwhile (create_app again in the same process: a restart in the
+tests), so a background thread's transaction never leaves SQLite's write lock held."""
+import sqlite3
+import threading
+
+from collab.db import database, open_database
+from collab.transactions import writing
+
+
+def test_a_write_transaction_ends_on_its_own_database_after_a_rebind(tmp_path):
+    open_database(f'sqlite:///{tmp_path / "first.db"}')
+    began, rebound, errors = threading.Event(), threading.Event(), []
+
+    def write():   # as the outbox dispatcher or a prune does, on its own thread
+        try:
+            with writing():
+                database.execute_sql('CREATE TABLE marks (n INTEGER)')
+                began.set()
+                rebound.wait(5)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            database.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert began.wait(5)
+    open_database(f'sqlite:///{tmp_path / "second.db"}')
+    rebound.set()
+    thread.join(5)
+
+    assert errors == []
+    first = sqlite3.connect(tmp_path / 'first.db', timeout=0.5, isolation_level=None)
+    first.execute('BEGIN IMMEDIATE')   # the write lock was released: no "database is locked"
+    assert first.execute('SELECT COUNT(*) FROM marks').fetchone() == (0,)   # and committed
+    first.rollback()
