@@ -1,19 +1,20 @@
 """Pruning of job records: by age (failed ones kept longer), by count, in chunks
 of short write transactions, and on a thread of its own beside the heartbeat.
 On SQLite and PostgreSQL."""
-import threading
+import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from collab.admin.counts import state_counts
+from collab.db import database
 from collab.fields import utcnow
 from collab.job_models import DeadLetter, Job, JobAttempt
 from tasks import prune
 from tasks.prune import prune_jobs
 from tasks.runner import ConsumerRunner
 
-pytestmark = pytest.mark.usefixtures('app', 'db_backend')
+pytestmark = pytest.mark.usefixtures('app')
 
 
 def days_ago(days):
@@ -31,6 +32,7 @@ def job_ids():
     return {job_id for job_id, in Job.select(Job.job_id).tuples()}
 
 
+@pytest.mark.usefixtures('db_backend')
 def test_jobs_are_pruned_by_age_and_failed_ones_are_kept_longer(settings):
     add_jobs('done-15d', 1, finished_at=days_ago(15))
     add_jobs('done-13d', 1, finished_at=days_ago(13))
@@ -49,6 +51,7 @@ def test_jobs_are_pruned_by_age_and_failed_ones_are_kept_longer(settings):
     assert state_counts() == {'succeeded': 1, 'failed': 1, 'running': 1}
 
 
+@pytest.mark.usefixtures('db_backend')
 def test_a_backlog_bigger_than_one_transaction_is_pruned_in_full(settings):
     backlog = 2 * prune.CHUNK_ROWS + 7
     add_jobs('old', backlog, finished_at=days_ago(20))
@@ -59,6 +62,7 @@ def test_a_backlog_bigger_than_one_transaction_is_pruned_in_full(settings):
     assert state_counts() == {'succeeded': 3}
 
 
+@pytest.mark.usefixtures('db_backend')
 def test_the_row_limit_keeps_the_newest_jobs(make_settings):
     limited = make_settings(JOB_RETENTION_ROWS='1000')
     add_jobs('job', 1004, finished_at=days_ago(1))
@@ -68,11 +72,17 @@ def test_the_row_limit_keeps_the_newest_jobs(make_settings):
 
 
 def test_pruning_runs_on_its_own_thread_not_the_heartbeats(settings):
+    """SQLite: another connection holds the write lock, so the prune has to wait."""
     add_jobs('old', 3, finished_at=days_ago(20))
     runner = ConsumerRunner(settings, embedded=True, workers=1)
-
-    pruning = runner.start_pruning()
-    assert pruning.name == 'prune' and pruning is not threading.current_thread()
-    assert runner.start_pruning() is pruning or not pruning.is_alive()   # one at a time
+    holder = sqlite3.connect(database.obj.database, isolation_level=None)
+    holder.execute('BEGIN IMMEDIATE')
+    try:
+        pruning = runner.start_pruning()   # returns while the prune waits for the lock
+        assert pruning.name == 'prune' and pruning.is_alive()
+        assert runner.start_pruning() is pruning   # one prune at a time
+    finally:
+        holder.rollback()
+        holder.close()
     pruning.join(30)
     assert not pruning.is_alive() and job_ids() == set()
