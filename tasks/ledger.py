@@ -199,14 +199,12 @@ def _write_run(cursor, statements, run):
                            _identity(task, run.retries, run.started_at) + _no_links()
                            + [run.started_at, run.consumer])
     else:
-        cursor.execute(statements['ran'], (end.state, run.started_at, run.consumer,
-                                           end.job_finished_at, end.duration_ms, end.error,
-                                           task.id))
+        ran = [end.state, run.started_at, run.consumer, end.job_finished_at, end.duration_ms,
+               end.error]
+        cursor.execute(statements['ran'], ran + [task.id])
         if cursor.rowcount == 0:
             cursor.execute(statements['ran_new'],
-                           _identity(task, run.retries, run.started_at) + _no_links()
-                           + [end.state, run.started_at, run.consumer, end.job_finished_at,
-                              end.duration_ms, end.error])
+                           _identity(task, run.retries, run.started_at) + _no_links() + ran)
     _write_attempt(cursor, statements, run)
 
 

@@ -16,14 +16,13 @@ from collab.fields import utcnow
 from collab.job_models import OutboxMessage
 from collab.transactions import writing
 from tasks import ledger
-from tasks.queue import huey
+from tasks.queue import POLL_SECONDS, huey
 
 log = logging.getLogger('collab.outbox')
 
 BATCH = 200
 IDLE_SECONDS = 1.0
 MAX_BACKOFF = 5.0
-POLL_SECONDS = 0.005
 
 
 def put(task):

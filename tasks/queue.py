@@ -37,6 +37,10 @@ SIGNAL_DEAD_LETTER = 'dead-letter'
 
 TASK_PREFIX = 'tasks.'
 
+# Right after work, a worker (or the outbox dispatcher) looks again this soon
+# instead of waiting to be woken (see WakeSignal).
+POLL_SECONDS = 0.005
+
 
 class PoisonMessage(Exception):
     """A message that must never run: bad signature, unreadable, or unknown task."""
@@ -61,8 +65,6 @@ class WakeSignal:
     takes the task, and a claim that finds more behind it wakes the next
     worker (CollabHuey.dequeue).
     """
-    POLL_SECONDS = 0.005
-
     def __init__(self):
         self._cond = threading.Condition()
         self._pending = 0
@@ -86,7 +88,7 @@ class WakeSignal:
         with self._cond:
             if poll:
                 self._polling += 1
-                timeout = min(timeout, self.POLL_SECONDS)
+                timeout = min(timeout, POLL_SECONDS)
             try:
                 if not self._pending:
                     self._cond.wait(timeout)
@@ -119,11 +121,9 @@ class CollabTask(Task):
 
 
 class JobContext(threading.local):
-    """Per thread: the task running (the ledger links jobs to it), the group being
-    enqueued, and the task whose claim found no revoke flags at all."""
+    """Per thread: the task running (the ledger links jobs to it), the group being enqueued."""
     current = None
     group_id = None
-    unrevoked = None
 
 
 class CollabHuey(Huey):
@@ -176,7 +176,6 @@ class CollabHuey(Huey):
     def execute(self, task, timestamp=None):
         outer = self.context.current
         self.context.current = task
-        self.context.unrevoked = task if task.__dict__.pop('unrevoked', False) else None
         try:
             return super().execute(task, timestamp)
         finally:
@@ -186,7 +185,6 @@ class CollabHuey(Huey):
                 flag = task.revoke_id if task.__dict__.pop('revoke_flag_left', False) else None
                 self.release_claim(token, flag)
             self.context.current = outer
-            self.context.unrevoked = None
             if not self.immediate:
                 close_connection()   # tasks open the database on first use; close after
 
@@ -197,8 +195,7 @@ class CollabHuey(Huey):
 
     def is_revoked(self, task, timestamp=None, peek=True):
         # The claim found no revoke flag at all: skip the read (once, for the check before the run).
-        if task is self.context.unrevoked:
-            self.context.unrevoked = None
+        if task.__dict__.pop('unrevoked', False):
             return False
         return super().is_revoked(task, timestamp, peek)
 

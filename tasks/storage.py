@@ -199,7 +199,7 @@ class ClaimingSqliteStorage(SqliteStorage):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.claimer = None
-        self._found_work = threading.local()
+        self._more_waiting = threading.local()   # what this thread's last claim saw
 
     def _claim_queue(self, consumer):
         return f'{CLAIM_PREFIX}{self.name}:{consumer}'
@@ -212,18 +212,19 @@ class ClaimingSqliteStorage(SqliteStorage):
         if self.claimer is None:
             data = self.dequeue()
             return NOTHING if data is None else Claim(None, data)
-        # After an empty claim, a plain read first: idle workers poll, and
-        # should not take the write lock. A busy worker claims straight away.
-        busy = getattr(self._found_work, 'value', False)
-        if not busy and not self.sql('select 1 from task where queue = ? limit 1',
-                                     (self.name,), results=True):
+        # A plain read first, unless the last claim saw more messages waiting:
+        # idle workers poll, and should not take the write lock.
+        more_waiting = getattr(self._more_waiting, 'value', False)
+        if not more_waiting and not self.sql('select 1 from task where queue = ? limit 1',
+                                             (self.name,), results=True):
             return NOTHING
         rows = self.sql(self.CLAIM_SQL, (self._claim_queue(self.claimer), self.name, self.name,
                                          self.name), results=True)
-        self._found_work.value = bool(rows)
         if not rows:
+            self._more_waiting.value = False
             return NOTHING
         token, data, revocations, more = rows[0]
+        self._more_waiting.value = bool(more)
         return Claim(token, data, bool(revocations), bool(more))
 
     def pop_data(self, key):

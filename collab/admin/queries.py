@@ -25,9 +25,12 @@ def list_jobs(job_filter=None, limit=50, cursor=None):
             return exact, None
     states = job_filter.states or (None,)
     search = search_index.prepare(job_filter.fragment) if job_filter.q else None
+    counts = task_state_counts() if search is not None else {}
     # One indexed (state, seq) walk per state, merged: an IN over several
     # states would make the database sort every matching row.
-    walks = [_page_query(job_filter, state, limit + 1, cursor, search) for state in states]
+    walks = [_page_query(job_filter, state, limit + 1, cursor,
+                         None if _few_jobs(counts, job_filter.task, state) else search)
+             for state in states]
     jobs = list(heapq.merge(*walks, key=lambda job: -job.seq))[:limit + 1]
     next_cursor = jobs[limit - 1].seq if len(jobs) > limit else None
     return jobs[:limit], next_cursor
@@ -37,7 +40,7 @@ def _page_query(job_filter, state, limit, cursor, search=None):
     conditions = job_filter.conditions()
     if state:
         conditions.append(Job.state == state)
-    if search is not None and not _few_jobs(job_filter.task, state):
+    if search is not None:
         return search_index.newest(search, LIST_FIELDS, conditions, limit, cursor)
     query = Job.select(*LIST_FIELDS)
     for condition in conditions:
@@ -47,11 +50,12 @@ def _page_query(job_filter, state, limit, cursor, search=None):
     return list(query.order_by(Job.seq.desc()).limit(limit))
 
 
-def _few_jobs(task, state):
-    """Whether a task or state filter leaves at most SCAN_ROWS jobs (from the kept counts)."""
+def _few_jobs(counts, task, state):
+    """Whether a task or state filter leaves at most SCAN_ROWS jobs, by `counts`
+    ({(task, state): n}, the kept counts): then a scan beats the args index."""
     if task is None and state is None:
         return False
-    return sum(n for (row_task, row_state), n in task_state_counts().items()
+    return sum(n for (row_task, row_state), n in counts.items()
                if task in (None, row_task) and state in (None, row_state)) <= SCAN_ROWS
 
 

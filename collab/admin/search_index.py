@@ -128,8 +128,8 @@ def delete_jobs(condition):
     Call it inside the caller's write transaction.
 
     Dropping an entry costs about as much as indexing the job did, too much to
-    add to a delete of many thousand jobs (pruning runs beside the consumer's
-    heartbeat): their seqs are queued for the catch-up instead. Until it runs,
+    add to a delete of many thousand jobs (a prune holds SQLite's write lock
+    meanwhile): their seqs are queued for the catch-up instead. Until it runs,
     a search skips the entries: their job rows are gone."""
     if installed():
         JobArgsForget.insert_from(Job.select(Job.seq).where(condition),
