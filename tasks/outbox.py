@@ -48,6 +48,8 @@ def _insert_sql(param):
 
 def dispatch_once():
     """Move up to BATCH messages to the queue. Returns how many moved; raises if the queue is down."""
+    if not OutboxMessage.select().exists():
+        return 0   # the usual case when idle (a round a second): no write lock for nothing
     # SQLite: the write lock up front, so two dispatchers never send the same rows.
     with writing():
         rows = _oldest(BATCH)
