@@ -12,8 +12,11 @@ IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
             'parent_id', 'pipeline_id', 'group_id', 'group_kind')
 
 # On conflict, a job stored again (a retry, or its store reported after its run):
-# the new message, and links only where the row has none yet.
+# the new message, links only where the row has none yet, and the earlier
+# enqueue time (a run written first, by another process, put its start there).
 RESTORED = """message = excluded.message, scheduled_for = excluded.scheduled_for,
+            enqueued_at = CASE WHEN excluded.enqueued_at < job.enqueued_at
+                               THEN excluded.enqueued_at ELSE job.enqueued_at END,
             parent_id = COALESCE(job.parent_id, excluded.parent_id),
             pipeline_id = COALESCE(job.pipeline_id, excluded.pipeline_id),
             group_id = COALESCE(job.group_id, excluded.group_id),

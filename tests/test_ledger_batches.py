@@ -20,8 +20,9 @@ pytestmark = pytest.mark.usefixtures('db_backend')
 def events(task, end_state=None, error=None):
     """'stored', 'executing' and (with an end state) 'finished', as the receivers build them."""
     huey.serialize_task(task)
-    found = [('stored', ledger.Stored(task)),
-             ('executing', ledger.Run(task, utcnow(), 'consumer-1'))]
+    stored = ('stored', ledger.Stored(task))
+    time.sleep(0.002)   # a run starts a little after its job was stored
+    found = [stored, ('executing', ledger.Run(task, utcnow(), 'consumer-1'))]
     if end_state:
         outcome = 'succeeded' if end_state == SUCCEEDED else 'error'
         found.append(('finished', ledger.End(task.id, end_state, utcnow(), 2.5, outcome,
@@ -41,7 +42,8 @@ def attempt_rows(task):
     return JobAttempt.select().where(JobAttempt.job_id == task.id).count()
 
 
-@pytest.mark.parametrize('arrival', ['one batch', 'run reported first', 'a batch each'])
+@pytest.mark.parametrize('arrival', ['one batch', 'run reported first', 'a batch each',
+                                     'run written first'])
 def test_a_job_stored_and_run_is_recorded_alike_however_its_events_arrive(app, arrival):
     task = succeed.s(3)
     stored, started, ended = events(task, SUCCEEDED)
@@ -49,13 +51,18 @@ def test_a_job_stored_and_run_is_recorded_alike_however_its_events_arrive(app, a
         ledger.writer._apply([stored, started, ended])
     elif arrival == 'run reported first':   # a worker beat the storing thread to the writer
         ledger.writer._apply([started, ended, stored])
+    elif arrival == 'run written first':   # by a consumer in another process
+        ledger.writer._apply([started, ended])
+        ledger.writer._apply([stored])
     else:
         for event in (stored, started, ended):
             ledger.writer._apply([event])
     row = record(task)
     assert (row.state, row.attempts, row.consumer, row.duration_ms) == (SUCCEEDED, 1, 'consumer-1', 2.5)
     assert row.to_dict()['args'] == [3] and bytes(row.message) == task.signed_message
-    assert row.started_at >= row.enqueued_at and row.finished_at >= row.started_at
+    # Enqueued when it was stored, whichever event came first.
+    assert row.enqueued_at == stored[1].at < row.started_at
+    assert row.finished_at >= row.started_at
     assert outcomes(task) == ['succeeded']
     # Folded, a first attempt that succeeded is the job's own row: no attempt row.
     assert attempt_rows(task) == (1 if arrival == 'a batch each' else 0)
