@@ -9,8 +9,9 @@ Variants:
   full         Collab's Huey: signed messages, claims, ledger, 'stored' signal, wake
                signal, Collab's ConsumerRunner (heartbeat, recovery) — enqueued by a call,
                as one task enqueues another
-  full-outbox  as full, enqueued as the web path does: outbox row + ledger row in a
-               write transaction, then the dispatcher thread moves it to the queue
+  full-outbox  as full, enqueued as the web path does: an outbox row in a write
+               transaction, then the dispatcher thread moves it to the queue and
+               reports it to the ledger
 
 The last line on stdout is the JSON result.
 """

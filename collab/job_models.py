@@ -5,8 +5,8 @@ that history, in the app database so they survive restarts on any backend.
 """
 from datetime import timedelta
 
-from peewee import (SQL, AutoField, BlobField, CharField, DateTimeField, FloatField,
-                    IntegerField, TextField)
+from peewee import (SQL, AutoField, BlobField, BooleanField, CharField, DateTimeField,
+                    FloatField, IntegerField, TextField)
 
 from collab.fields import JSONText, iso, utcnow
 from collab.models import BaseModel
@@ -142,6 +142,8 @@ class OutboxMessage(BaseModel):
     data = BlobField()
     priority = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
+    # The job's ledger row was written while it waited (the queue was down).
+    recorded = BooleanField(default=False, constraints=[SQL('DEFAULT FALSE')])
 
 
 JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter, OutboxMessage]

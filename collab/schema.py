@@ -7,7 +7,7 @@ MIGRATIONS, never an edit of an old one.
 """
 import logging
 
-from peewee import IntegerField
+from peewee import SQL, BooleanField, IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from collab.admin.counts import install as install_job_counts
@@ -32,8 +32,14 @@ def _leaner_job_indexes(migrator):
             ('job_task', 'job_finished_at', 'job_parent_id', 'job_pipeline_id', 'job_group_id')]
 
 
+def _outbox_recorded(migrator):
+    """Outbox messages say whether their job's ledger row is written (see tasks/outbox.py)."""
+    return [migrator.add_column('outboxmessage', 'recorded', BooleanField(
+        default=False, constraints=[SQL('DEFAULT FALSE')]))]
+
+
 # Each entry: (version, function(migrator) -> list of playhouse.migrate operations).
-MIGRATIONS = [(1, _leaner_job_indexes)]
+MIGRATIONS = [(1, _leaner_job_indexes), (2, _outbox_recorded)]
 
 
 def create_schema():
@@ -49,10 +55,10 @@ def create_schema():
                 # A fresh schema already has every column: mark migrations as done.
                 for version, _ in MIGRATIONS:
                     SchemaVersion.create(version=version)
-        _apply_migrations()
+        apply_migrations()
 
 
-def _apply_migrations():
+def apply_migrations():
     done = {row.version for row in SchemaVersion.select()}
     migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
     for version, operations in MIGRATIONS:

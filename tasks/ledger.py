@@ -254,8 +254,15 @@ writer = LedgerWriter()
 huey.release_claim = writer.release_claim
 
 
+# Stages that hand jobs to the writer later (the outbox's dispatcher): flush() waits
+# for each first, so that it covers every job this process accepted so far.
+upstream = []
+
+
 def flush(timeout=10.0):
-    return writer.flush(timeout)
+    """Block until every job event so far is written (or the timeout passes)."""
+    stages_done = all([stage(timeout) for stage in upstream])
+    return writer.flush(timeout) and stages_done
 
 
 # ---------------------------------------------------------------- events
@@ -353,9 +360,12 @@ def _on_stored(signal, task):
     writer.put(('stored', Stored(task)))
 
 
-def record_stored_now(task):
-    """Record a job as accepted inside the caller's transaction (the outbox path)."""
-    database.execute_sql(ledger_sql.statements()['stored'], Stored(task).params())
+def record_stored_now(tasks):
+    """Record jobs as queued inside the caller's transaction (the outbox, while the
+    queue is down), instead of through the writer."""
+    cursor = database.cursor()
+    for task in tasks:
+        cursor.execute(ledger_sql.statements()['stored'], Stored(task).params())
 
 
 def _no_links():

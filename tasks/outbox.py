@@ -1,10 +1,12 @@
 """The outbox: jobs accepted in the database transaction of the change that caused them.
 
-`put()` writes the signed message and the job's ledger row in the caller's
-transaction, so "saved" and "will run" can never disagree, and a broker
-outage does not fail the request. A dispatcher thread in each process moves
-messages to the queue, in order; a message leaves the outbox only once the
-queue has it.
+`put()` writes the signed message in the caller's transaction, so "saved" and
+"will run" can never disagree, and a broker outage does not fail the request.
+A dispatcher thread in each process moves messages to the queue, in order; a
+message leaves the outbox only once the queue has it. Then, as for any job
+enqueued by a call, the job is reported stored and the ledger writer records
+it (one batched write, usually folded with its run). While the queue is down
+the dispatcher records the waiting jobs itself, so the admin shows them queued.
 """
 import functools
 import logging
@@ -16,7 +18,7 @@ from collab.fields import utcnow
 from collab.job_models import OutboxMessage
 from collab.transactions import writing
 from tasks import ledger
-from tasks.queue import POLL_SECONDS, huey
+from tasks.queue import POLL_SECONDS, PoisonMessage, huey
 
 log = logging.getLogger('collab.outbox')
 
@@ -31,46 +33,95 @@ def put(task):
     Call `dispatcher.wake()` once the transaction has committed.
     """
     data = huey.serialize_task(task)
-    # Plain SQL, not OutboxMessage.create(): building the query cost more than
-    # running it, on every job a web request enqueues.
-    database.execute_sql(_insert_sql(database.param),
-                         (data, task.priority or 0, utcnow()))
-    ledger.record_stored_now(task)
+    database.execute_sql(_sql()['put'], (data, task.priority or 0, utcnow(), False))
+
+
+def _sql():
+    """The outbox's statements for the bound database. Plain SQL, not queries
+    built with the model: building them cost more than running them."""
+    return _statements(database.param, is_sqlite())
 
 
 @functools.lru_cache(maxsize=4)
-def _insert_sql(param):
-    meta = OutboxMessage._meta
-    columns = ', '.join(meta.fields[name].column_name
-                        for name in ('data', 'priority', 'created_at'))
-    return f'INSERT INTO {meta.table_name} ({columns}) VALUES ({param}, {param}, {param})'
+def _statements(p, sqlite):
+    table = OutboxMessage._meta.table_name
+    # PostgreSQL: rows locked by another dispatcher are skipped. SQLite: writing()
+    # takes the write lock first, so two dispatchers never see the same rows.
+    lock = '' if sqlite else ' FOR UPDATE SKIP LOCKED'
+    return {
+        'put': f'INSERT INTO {table} (data, priority, created_at, recorded) '
+               f'VALUES ({p}, {p}, {p}, {p})',
+        'any': f'SELECT 1 FROM {table} LIMIT 1',
+        'oldest': f'SELECT id, data, priority, created_at, recorded FROM {table} '
+                  f'ORDER BY id LIMIT {p}{lock}',
+        'unrecorded': f'SELECT id, data, created_at FROM {table} WHERE NOT recorded '
+                      f'ORDER BY id LIMIT {p}{lock}',
+        'delete': f'DELETE FROM {table} WHERE id IN ' + '({ids})',
+        'recorded': f'UPDATE {table} SET recorded = TRUE WHERE id IN ' + '({ids})',
+    }
+
+
+def _rows(name, limit):
+    return database.execute_sql(_sql()[name], (limit,)).fetchall()
+
+
+def _by_ids(name, ids):
+    marks = ', '.join([database.param] * len(ids))
+    database.execute_sql(_sql()[name].format(ids=marks), ids)
 
 
 def dispatch_once():
-    """Move up to BATCH messages to the queue. Returns how many moved; raises if the queue is down."""
-    if not OutboxMessage.select().exists():
+    """Move up to BATCH messages to the queue. Returns how many moved; raises if
+    the queue is down, once the waiting jobs are recorded in the ledger."""
+    if not database.execute_sql(_sql()['any']).fetchone():
         return 0   # the usual case when idle (a round a second): no write lock for nothing
-    # SQLite: the write lock up front, so two dispatchers never send the same rows.
     with writing():
-        rows = _oldest(BATCH)
+        rows = _rows('oldest', BATCH)
         if not rows:
             return 0
         # All or none reach the queue (one round trip or transaction), and the
         # rows leave the outbox only after that.
-        huey.storage.enqueue_many([(bytes(data), priority or None)
-                                   for _, data, priority in rows])
-        OutboxMessage.delete().where(
-            OutboxMessage.id.in_([row_id for row_id, _, _ in rows])).execute()
+        try:
+            huey.storage.enqueue_many([(bytes(data), priority or None)
+                                       for _, data, priority, _, _ in rows])
+        except Exception as exc:
+            queue_down = exc
+        else:
+            queue_down = None
+            _by_ids('delete', [row[0] for row in rows])
+    if queue_down is not None:
+        record_waiting()
+        raise queue_down
     huey.wakeup.notify()   # one worker; its claim wakes the next while more wait
+    for task in _tasks((data, created_at) for _, data, _, created_at, recorded in rows
+                       if not recorded):
+        huey.report_stored(task)
     return len(rows)
 
 
-def _oldest(limit):
-    query = (OutboxMessage.select(OutboxMessage.id, OutboxMessage.data, OutboxMessage.priority)
-             .order_by(OutboxMessage.id).limit(limit))
-    if not is_sqlite():
-        query = query.for_update('FOR UPDATE SKIP LOCKED')
-    return list(query.tuples())
+def record_waiting():
+    """Write the ledger rows of the jobs waiting in the outbox (the queue is down),
+    once each: the admin shows them queued until they move."""
+    while True:
+        with writing():
+            rows = _rows('unrecorded', BATCH)
+            if not rows:
+                return
+            ledger.record_stored_now(_tasks((data, created_at) for _, data, created_at in rows))
+            _by_ids('recorded', [row[0] for row in rows])
+
+
+def _tasks(messages):
+    """The tasks of (data, created_at) outbox messages, as accepted then. A message
+    that does not verify is left to the worker, which keeps it as a dead letter."""
+    for data, created_at in messages:
+        try:
+            task = huey.deserialize_task(bytes(data))
+        except PoisonMessage:
+            continue
+        task.enqueued_at = OutboxMessage.created_at.python_value(created_at)
+        task.signed_message = bytes(data)
+        yield task
 
 
 class Dispatcher:
@@ -85,6 +136,8 @@ class Dispatcher:
         self.pending = threading.Event()
         self._thread = None
         self._lock = threading.Lock()
+        self._rounds = threading.Condition()
+        self._began = self._ended = 0
         self.healthy = True
 
     def wake(self):
@@ -96,24 +149,48 @@ class Dispatcher:
                 self._thread = threading.Thread(target=self._run, name='outbox', daemon=True)
                 self._thread.start()
 
+    def flush(self, timeout=10.0):
+        """Block until a round begun after this call has ended: the messages accepted
+        so far are in the queue (or recorded, while it is down) and reported stored."""
+        if self._thread is None or not self._thread.is_alive():
+            return True
+        with self._rounds:
+            wanted = self._began + 1
+            self.wake()
+            return self._rounds.wait_for(lambda: self._ended >= wanted, timeout)
+
     def _run(self):
         backoff = IDLE_SECONDS
         while True:
             self.pending.wait(backoff)
             self.pending.clear()
+            with self._rounds:
+                self._began += 1
             try:
-                moved = dispatch_once()
-                while moved == BATCH:
-                    moved = dispatch_once()
-                backoff, self.healthy = IDLE_SECONDS, True
-                if moved:
-                    time.sleep(POLL_SECONDS)
-            except Exception as exc:
-                if self.healthy:
-                    log.warning('outbox: the queue is not taking jobs (%s); will retry', exc)
-                backoff, self.healthy = min(backoff * 2, MAX_BACKOFF), False
+                backoff = self._round(backoff)
             finally:
                 close_connection()
+                with self._rounds:
+                    self._ended = self._began
+                    self._rounds.notify_all()
+
+    def _round(self, backoff):
+        """Move everything waiting. Returns how long to wait for the next round unless
+        woken: a second, or longer each time while the queue is down."""
+        try:
+            moved = dispatch_once()
+            while moved == BATCH:
+                moved = dispatch_once()
+        except Exception as exc:
+            if self.healthy:
+                log.warning('outbox: the queue is not taking jobs (%s); will retry', exc)
+            self.healthy = False
+            return min(backoff * 2, MAX_BACKOFF)
+        self.healthy = True
+        if moved:
+            time.sleep(POLL_SECONDS)
+        return IDLE_SECONDS
 
 
 dispatcher = Dispatcher()
+ledger.upstream.append(dispatcher.flush)   # ledger.flush() covers jobs waiting here too

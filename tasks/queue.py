@@ -157,9 +157,13 @@ class CollabHuey(Huey):
         result = super().enqueue(task)
         if isinstance(task, Task):
             # Only now is the message in storage: a failed write raised above.
-            self._emit(SIGNAL_STORED, task)
+            self.report_stored(task)
             self.wakeup.notify()
         return result
+
+    def report_stored(self, task):
+        """The message of `task` is in storage now (the ledger records it as queued)."""
+        self._emit(SIGNAL_STORED, task)
 
     def _enqueue_group(self, task_group):
         outer = self.context.group_id

@@ -1,6 +1,13 @@
 """Schema migrations on an existing database, on SQLite and PostgreSQL."""
+
+from datetime import datetime
+
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
 from collab.db import database, is_sqlite
-from collab.schema import SchemaVersion, create_schema
+from collab.job_models import OutboxMessage
+from collab.schema import SchemaVersion, apply_migrations, create_schema
+from collab.transactions import writing
 
 OLD_JOB_INDEXES = {'job_task': 'task', 'job_finished_at': 'finished_at',
                    'job_parent_id': 'parent_id', 'job_pipeline_id': 'pipeline_id',
@@ -15,11 +22,18 @@ def job_indexes():
     return {name for name, in database.execute_sql(sql).fetchall()}
 
 
-def test_a_database_from_before_drops_the_job_indexes_the_ledger_paid_for(app, db_backend):
-    # The job table as the first release created it, and no migration applied yet.
+def first_release_schema():
+    """Turn the test's database into the first release's: its job indexes, an outbox
+    without the `recorded` column, and no migration applied yet."""
     for name, column in OLD_JOB_INDEXES.items():
         database.execute_sql(f'CREATE INDEX {name} ON job ({column})')
+    migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
+    migrate(migrator.drop_column('outboxmessage', 'recorded'))
     SchemaVersion.delete().execute()
+
+
+def test_a_database_from_before_drops_the_job_indexes_the_ledger_paid_for(app, db_backend):
+    first_release_schema()
     create_schema()
     indexes = job_indexes()
     assert not indexes & set(OLD_JOB_INDEXES)
@@ -28,3 +42,16 @@ def test_a_database_from_before_drops_the_job_indexes_the_ledger_paid_for(app, d
     assert 1 in {row.version for row in SchemaVersion.select()}
     create_schema()   # a second start changes nothing
     assert job_indexes() == indexes
+
+
+def test_a_database_from_before_keeps_its_waiting_outbox_messages(app, db_backend):
+    first_release_schema()
+    mark = database.param
+    # One transaction: the app's dispatcher must not send the message meanwhile.
+    with writing():
+        database.execute_sql('INSERT INTO outboxmessage (data, priority, created_at) '
+                             f'VALUES ({mark}, 0, {mark})', (b'x', datetime(2026, 1, 1)))
+        apply_migrations()
+        [message] = OutboxMessage.select()
+        assert (bytes(message.data), message.recorded) == (b'x', False)
+        assert {1, 2} <= {row.version for row in SchemaVersion.select()}
