@@ -93,6 +93,7 @@ def dispatch_once():
         record_waiting()
         raise queue_down
     huey.wakeup.notify()   # one worker; its claim wakes the next while more wait
+    # Should this process die before the ledger writes these, each job's run records it.
     for task in _tasks((data, created_at) for _, data, _, created_at, recorded in rows
                        if not recorded):
         huey.report_stored(task)
