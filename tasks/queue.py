@@ -226,9 +226,11 @@ class CollabHuey(Huey):
 
     def deserialize_task(self, data):
         try:
-            return super().deserialize_task(data)
+            task = super().deserialize_task(data)
         except Exception as exc:
             raise PoisonMessage(data, f'{type(exc).__name__}: {exc}') from exc
+        task.signed_message = data   # a job recorded from its run can still run again
+        return task
 
     def dequeue(self):
         """Claim the next message: it stays in storage until the task is done (see release_claim)."""

@@ -68,6 +68,15 @@ def test_a_job_stored_and_run_is_recorded_alike_however_its_events_arrive(app, a
     assert attempt_rows(task) == (1 if arrival == 'a batch each' else 0)
 
 
+def test_a_run_recorded_before_its_store_keeps_the_message_to_run_it_again(app):
+    """A worker's task comes from the queue's message: its row can be retried (or
+    recovered) even when the job's store never reaches the ledger."""
+    data = huey.serialize_task(succeed.s(4))
+    task = huey.deserialize_task(data)
+    ledger.writer._apply([('executing', ledger.Run(task, utcnow(), 'consumer-1'))])
+    assert bytes(record(task).message) == data
+
+
 def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attempt(app):
     task = succeed.s(4)
     ledger.writer._apply(events(task))
