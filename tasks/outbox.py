@@ -33,7 +33,7 @@ def put(task):
     Call `dispatcher.wake()` once the transaction has committed.
     """
     data = huey.serialize_task(task)
-    database.execute_sql(_sql()['put'], (data, task.priority or 0, utcnow(), False))
+    database.execute_sql(_sql()['put'], (data, task.priority or 0, utcnow()))
 
 
 def _sql():
@@ -49,8 +49,7 @@ def _statements(p, sqlite):
     # takes the write lock first, so two dispatchers never see the same rows.
     lock = '' if sqlite else ' FOR UPDATE SKIP LOCKED'
     return {
-        'put': f'INSERT INTO {table} (data, priority, created_at, recorded) '
-               f'VALUES ({p}, {p}, {p}, {p})',
+        'put': f'INSERT INTO {table} (data, priority, created_at) VALUES ({p}, {p}, {p})',
         'any': f'SELECT 1 FROM {table} LIMIT 1',
         'oldest': f'SELECT id, data, priority, created_at, recorded FROM {table} '
                   f'ORDER BY id LIMIT {p}{lock}',
@@ -121,7 +120,6 @@ def _tasks(messages):
         except PoisonMessage:
             continue
         task.enqueued_at = OutboxMessage.created_at.python_value(created_at)
-        task.signed_message = bytes(data)
         yield task
 
 
