@@ -60,7 +60,7 @@ def run(ctx):
                       f'{repeat} requests per page and variant; busy = {LOAD_RATE} jobs/s',
                       'min–max column: p50–p95',
                       f'args search index caught up after the fill in {result["index_s"]:.1f} s '
-                      '(as the periodic job_search.index_job_args does; ~0 when already current)',
+                      '(as the periodic housekeeping.index_job_args does; ~0 when already current)',
                       f'{len(failed)} page/variant p95 over {TARGET_P95_MS} ms'],
             'rows': rows, 'checks': checks}
 
@@ -71,7 +71,7 @@ def measure_main(data_dir, rows_wanted, repeat):
     from collab import create_app
     from collab.db import database
     from collab.settings import Settings
-    from tasks.runner import ConsumerRunner
+    from collab.jobs.runner import ConsumerRunner
 
     # Retention at its largest: the consumer's hourly pruning (also at its start)
     # must not eat into the prepared ledger, which is reused from run to run.

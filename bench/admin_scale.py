@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collab import create_app  # noqa: E402
-from collab.admin import search_index  # noqa: E402
+from collab.jobs import args_index  # noqa: E402
 from collab.db import database  # noqa: E402
 from collab.fields import utcnow  # noqa: E402
-from collab.job_models import Job, JobAttempt  # noqa: E402
+from collab.jobs.models import Job, JobAttempt  # noqa: E402
 from collab.settings import Settings  # noqa: E402
 from collab.users import create_or_promote_admin  # noqa: E402
 
@@ -31,8 +31,8 @@ TASKS = ['activity.log_activity', 'notifications.send_notification',
          'notifications.send_push_notification', 'notifications.send_batch_notifications',
          'documents.process_document_version', 'documents.index_document',
          'documents.cleanup_old_versions', 'workspaces.export_workspace',
-         'activity.generate_daily_digest', 'presence.sync_online_status',
-         'workspaces.cleanup_expired_invites', 'search.full_reindex']
+         'activity.generate_daily_digest', 'online_status.sync_online_status',
+         'workspaces.cleanup_expired_invites', 'documents.full_reindex']
 TASK_WEIGHTS = [30, 25, 10, 2, 10, 10, 3, 1, 1, 6, 1, 1]
 STATES = ['succeeded', 'failed', 'queued', 'scheduled', 'running', 'retrying',
           'revoked', 'expired', 'interrupted']
@@ -97,9 +97,9 @@ def fill(rows):
 
 def index_jobs():
     """Bring the args search index up to date, as a running server's periodic task does
-    (tasks/job_search.py): the fill wrote the rows directly. Returns the seconds taken."""
+    (tasks/housekeeping.py): the fill wrote the rows directly. Returns the seconds taken."""
     began = time.perf_counter()
-    added = search_index.catch_up()
+    added = args_index.catch_up()
     took = time.perf_counter() - began
     print(f'indexed {added:,} jobs for search in {took:.1f} s')
     return took

@@ -77,7 +77,7 @@ def enqueue_main(data_dir, n):
     import tasks
     from collab import prepare
     from collab.settings import Settings
-    from tasks import ledger
+    from collab.jobs import ledger
     settings = Settings.from_mapping({**os.environ, 'DATA_DIR': data_dir})
     prepare(settings)
     tasks.configure(settings)

@@ -32,7 +32,7 @@ WORKERS = 4
 class Raw:
     def __init__(self, cfg, data_dir):
         from huey import RedisHuey, SqliteHuey
-        from tasks.runner import IDLE_POLL_MAX   # the same polling as Collab's consumer
+        from collab.jobs.runner import IDLE_POLL_MAX   # the same polling as Collab's consumer
         if cfg['backend'] == 'redis':
             self.huey = RedisHuey('bench-raw', url=cfg['queue_url'])
         else:
@@ -58,7 +58,7 @@ class Full:
         import tasks
         from collab import prepare
         from collab.settings import Settings
-        from tasks.runner import ConsumerRunner
+        from collab.jobs.runner import ConsumerRunner
         env = {'DATA_DIR': data_dir, 'SECRET_KEY': 'bench-secret', 'HUEY_WORKERS': str(WORKERS),
                'TASK_MODULES': 'bench.tasks', 'SHUTDOWN_GRACE': '2'}
         if cfg['backend'] == 'redis':
@@ -72,7 +72,7 @@ class Full:
         self.outbox = cfg['variant'] == 'full-outbox'
         if self.outbox:
             from collab.transactions import writing
-            from tasks import outbox
+            from collab.jobs import outbox
             self.writing, self.put, self.dispatcher = writing, outbox.put, outbox.dispatcher
 
     def start(self):
@@ -90,7 +90,7 @@ class Full:
 
     def settle(self):
         """Wait until the ledger has written (and acked) everything so far."""
-        from tasks import ledger
+        from collab.jobs import ledger
         ledger.flush(60)
 
 

@@ -19,7 +19,7 @@ def create_app(settings=None):
     import tasks
     from collab import admin, api, auth, errors, health, pages, realtime, security, views
     from collab.enqueue import wake_dispatcher
-    from tasks.outbox import dispatcher
+    from collab.jobs.outbox import dispatcher
 
     settings = settings or Settings.from_env()
     prepare(settings)
@@ -55,7 +55,7 @@ def create_app(settings=None):
 def prepare(settings):
     """Bind the database, create or migrate the schema, create the first admin if asked."""
     from collab.schema import create_schema
-    from collab.search import create_index as create_search_index
+    from collab.fulltext import create_index as create_search_index
     from collab.users import bootstrap_admin
     logging.getLogger(__name__).debug('database: %s', settings.database_url)
     open_database(settings.database_url)

@@ -58,7 +58,7 @@ def run_server(settings, embedded_consumer):
 def run_worker(settings):
     import tasks
     from collab import prepare
-    from tasks.runner import ConsumerRunner
+    from collab.jobs.runner import ConsumerRunner
     prepare(settings)
     tasks.configure(settings)
     ConsumerRunner(settings).run()

@@ -8,7 +8,7 @@ after the transaction has committed.
 from flask import g
 from huey.api import Task
 
-from tasks import outbox
+from collab.jobs import outbox
 
 
 def enqueue(task, *args, **kwargs):

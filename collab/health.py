@@ -4,8 +4,8 @@ import logging
 from flask import Blueprint, jsonify
 
 from collab.db import database
-from collab.job_models import live_consumers
-from tasks.queue import huey
+from collab.jobs.models import live_consumers
+from collab.jobs.engine import huey
 
 log = logging.getLogger('collab.web')
 bp = Blueprint('health', __name__)

@@ -229,7 +229,7 @@ class Export(BaseModel):
 
 
 class Presence(BaseModel):
-    """Who was online, persisted by presence.sync_online_status from the live registry."""
+    """Who was online, persisted by online_status.sync_online_status from the live registry."""
     user = ForeignKeyField(User, primary_key=True, on_delete='CASCADE')
     online = BooleanField(default=False)
     last_seen_at = DateTimeField(null=True)

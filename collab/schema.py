@@ -10,11 +10,11 @@ import logging
 from peewee import SQL, BooleanField, IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
-from collab.admin.counts import install as install_job_counts
-from collab.admin.search_index import install as install_job_search
+from collab.jobs.counts import install as install_job_counts
+from collab.jobs.args_index import install as install_job_search
 from collab.db import database, is_sqlite
 from collab.transactions import writing   # processes starting together wait their turn
-from collab.job_models import JOB_MODELS
+from collab.jobs.models import JOB_MODELS
 from collab.models import DOMAIN_MODELS, BaseModel
 from collab.ratelimit import RateLimitWindow
 

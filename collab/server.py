@@ -69,7 +69,7 @@ class CollabServer(BaseApplication):
         signal.signal(signal.SIGINT, worker.handle_exit)
         if not self.embedded_consumer:
             return
-        from tasks.runner import ConsumerRunner
+        from collab.jobs.runner import ConsumerRunner
         self.runner = ConsumerRunner(self.settings, embedded=True)
         self.runner.start()
 

@@ -6,7 +6,7 @@ import functools
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
                    request, url_for)
 
-from collab import actions, broadcast, notifications, search, users
+from collab import operations, broadcast, notifications, fulltext, users
 from collab.access import role_in
 from collab.api.activity import entry, feed
 from collab.auth import login_required, login_session
@@ -83,7 +83,7 @@ def register():
 @login_required
 @form_action
 def create_workspace():
-    workspace = actions.create_workspace(g.user, field('name', 100))
+    workspace = operations.create_workspace(g.user, field('name', 100))
     return redirect(url_for('views.workspace', row_id=workspace.id))
 
 
@@ -105,7 +105,7 @@ def workspace(ws):
 @member_only(Workspace, 'workspace')
 @form_action
 def create_document(ws):
-    doc = actions.create_document(ws, g.user, field('title', 200),
+    doc = operations.create_document(ws, g.user, field('title', 200),
                                   field('content', MAX_CONTENT, required=False, strip=False))
     return redirect(url_for('views.document', row_id=doc.id))
 
@@ -117,7 +117,7 @@ def create_channel(ws):
     name = field('name', 80).lower()
     if Channel.select().where((Channel.workspace == ws) & (Channel.name == name)).exists():
         raise ApiError(409, 'a channel with this name already exists', 'name')
-    channel = actions.create_channel(ws, g.user, name)
+    channel = operations.create_channel(ws, g.user, name)
     return redirect(url_for('views.channel', row_id=channel.id))
 
 
@@ -128,7 +128,7 @@ def invite(ws):
     email = field('email', 254).lower()
     if not EMAIL_RE.match(email):
         raise ApiError(400, 'that is not a valid email address', 'email')
-    _, token = actions.invite(ws, g.user, email)
+    _, token = operations.invite(ws, g.user, email)
     flash(f'Invite link for {email} (valid 7 days): '
           f'{url_for("views.accept_invite", token=token, _external=True)}', 'info')
     return redirect(url_for('views.workspace', row_id=ws.id))
@@ -139,7 +139,7 @@ def invite(ws):
 @form_action
 def accept_invite(token):
     if request.method == 'POST':
-        invite, _ = actions.accept_invite(token[:100], g.user)
+        invite, _ = operations.accept_invite(token[:100], g.user)
         return redirect(url_for('views.workspace', row_id=invite.workspace_id))
     return render_template('invite.html', token=token)
 
@@ -151,7 +151,7 @@ def upload(ws):
     upload = request.files.get('file')
     if upload is None or not upload.filename:
         raise ApiError(400, 'choose a file to upload', 'file')
-    actions.upload_file(ws, g.user, upload)
+    operations.upload_file(ws, g.user, upload)
     return redirect(url_for('views.workspace', row_id=ws.id))
 
 
@@ -159,7 +159,7 @@ def upload(ws):
 @member_only(Workspace, 'workspace')
 @form_action
 def start_export(ws):
-    actions.request_export(ws, g.user)
+    operations.request_export(ws, g.user)
     flash('Export started; you will be notified when it is ready.', 'info')
     return redirect(url_for('views.workspace', row_id=ws.id))
 
@@ -168,8 +168,8 @@ def start_export(ws):
 @member_only(Workspace, 'workspace')
 def search_page(ws):
     query = request.args.get('q', '')[:500]
-    results = search.search(ws.id, query) if query.strip() else []
-    return render_template('search.html', workspace=ws, query=query, results=results)
+    results = fulltext.search(ws.id, query) if query.strip() else []
+    return render_template('fulltext.html', workspace=ws, query=query, results=results)
 
 
 @bp.get(f'/d/<{ID}:row_id>')
@@ -202,7 +202,7 @@ def _diff(doc, versions):
 @member_only(Document, 'document')
 @form_action
 def save_document(doc):
-    actions.update_document(doc, g.user, field('title', 200),
+    operations.update_document(doc, g.user, field('title', 200),
                             field('content', MAX_CONTENT, required=False, strip=False))
     flash('Saved.', 'info')
     return redirect(url_for('views.document', row_id=doc.id))
@@ -220,7 +220,7 @@ def channel(ch):
 @member_only(Channel, 'channel')
 @form_action
 def post_message(ch):
-    actions.post_message(ch, g.user, field('body', 10_000))
+    operations.post_message(ch, g.user, field('body', 10_000))
     return redirect(url_for('views.channel', row_id=ch.id))
 
 

@@ -1,5 +1,4 @@
-"""Everything Huey: importing this package registers every task and the ledger."""
-from tasks.queue import configure, huey  # noqa: F401
-from tasks import ledger, monitor, outbox  # noqa: F401
-from tasks import activity, documents, notifications, presence, search, workspaces  # noqa: F401
-from tasks import job_search  # noqa: F401
+"""The task catalogue: importing this package registers every task on `huey`."""
+from collab.jobs.engine import configure, huey  # noqa: F401
+from collab.jobs import ledger, alerts, outbox  # noqa: F401
+from tasks import activity, documents, housekeeping, notifications, online_status, workspaces  # noqa: F401

@@ -4,8 +4,8 @@ from huey import crontab
 from collab import activity, digest
 from collab.models import Workspace
 from tasks.notifications import send_batch_notifications
-from tasks.queue import huey
-from tasks.slots import periodic
+from collab.jobs.engine import huey
+from collab.jobs.slots import periodic
 
 
 @huey.task()

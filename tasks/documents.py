@@ -1,9 +1,9 @@
 """Document versions and their search index."""
 from huey import crontab
 
-from collab import documents, search
-from tasks.queue import huey
-from tasks.slots import periodic
+from collab import documents, fulltext
+from collab.jobs.engine import huey
+from collab.jobs.slots import periodic
 
 
 @huey.task()
@@ -23,7 +23,7 @@ def process_document_version(document_id, user_id):
 @huey.task()
 def index_document(document_id):
     """Re-index one document (removes it from the index when it is gone)."""
-    return search.index_document(document_id)
+    return fulltext.index_document(document_id)
 
 
 @huey.task()
@@ -41,3 +41,9 @@ def cleanup_all_old_versions():
 def version_pipeline(document_id, user_id):
     """The pipeline every save starts: snapshot, then re-index."""
     return process_document_version.s(document_id, user_id).then(index_document)
+
+
+@periodic(crontab(hour='2', minute='0'), catch_up=True)
+def full_reindex():
+    """The search index, rebuilt nightly."""
+    return fulltext.rebuild()

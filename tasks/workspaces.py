@@ -7,8 +7,8 @@ from huey.utils import SKIPPED, Error
 from collab import exports, invites
 from collab.models import Export
 from tasks.notifications import send_notification
-from tasks.queue import huey
-from tasks.slots import periodic
+from collab.jobs.engine import huey
+from collab.jobs.slots import periodic
 
 log = logging.getLogger('collab.tasks')
 

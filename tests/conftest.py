@@ -12,8 +12,8 @@ import pytest
 from collab import create_app
 from collab.db import close_connection, database
 from collab.settings import Settings
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests import sample_tasks  # noqa: F401  (registers the test tasks)
 from tests.support import LiveServer, RedisServer, WebhookServer, free_port, require
 
@@ -129,7 +129,7 @@ def client(app):
 @pytest.fixture
 def consumer(app, settings):
     """A real Huey consumer (threads) with its scheduler, as `python run.py` embeds it."""
-    from tasks.runner import ConsumerRunner
+    from collab.jobs.runner import ConsumerRunner
     runner = ConsumerRunner(settings, embedded=True)   # HUEY_WORKERS: 2 unless a test sets it
     runner.start()
     yield runner

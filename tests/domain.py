@@ -2,7 +2,7 @@
 import pytest
 
 from collab.db import database
-from tasks import ledger
+from collab.jobs import ledger
 from tests.support import wait_until
 
 
@@ -46,8 +46,8 @@ def team(client, auth):
 
 def wait_for_jobs_idle(timeout=15):
     """Until the queue is empty and no job in the ledger is still queued, scheduled or running."""
-    from collab.job_models import Job
-    from tasks.queue import huey
+    from collab.jobs.models import Job
+    from collab.jobs.engine import huey
 
     def idle():
         ledger.flush()

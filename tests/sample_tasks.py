@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from huey import crontab
 
-from tasks.queue import huey
-from tasks.slots import latest_slot, periodic
+from collab.jobs.engine import huey
+from collab.jobs.slots import latest_slot, periodic
 
 calls = defaultdict(list)
 

@@ -2,9 +2,9 @@
 with their authorization and CSRF checks, against a real consumer where it runs."""
 import pytest
 
-from collab.job_models import Job, JobAttempt
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs.models import Job, JobAttempt
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.conftest import Auth
 from tests.sample_tasks import always_fail, calls, flaky, succeed
 from tests.support import wait_until, page_csrf_token
@@ -154,7 +154,7 @@ def test_a_revoked_queued_job_shows_revoked_and_never_runs(client, admin, app, s
     assert job(queued).state == 'queued'
     response = client.post(f'/admin/api/jobs/{queued}/revoke', headers=admin)
     assert response.status_code == 200 and job(queued).state == 'revoked'
-    from tasks.runner import ConsumerRunner
+    from collab.jobs.runner import ConsumerRunner
     runner = ConsumerRunner(settings, embedded=True, workers=1)
     runner.start()
     try:

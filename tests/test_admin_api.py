@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from huey import group
 
-from collab.job_models import Job
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs.models import Job
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.sample_tasks import add, always_fail, succeed, total
 from tests.support import wait_until
 

@@ -3,10 +3,10 @@ the stats behind the dashboard, and /metrics — on SQLite and PostgreSQL."""
 import pytest
 from peewee import fn
 
-from collab.admin import counts
+from collab.jobs import counts
 from collab.db import database
-from collab.job_models import Job
-from tasks import ledger
+from collab.jobs.models import Job
+from collab.jobs import ledger
 from tests.sample_tasks import always_fail, succeed
 from tests.support import wait_until
 

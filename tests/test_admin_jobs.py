@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from collab.fields import utcnow
-from collab.job_models import Job
-from tasks import ledger
+from collab.jobs.models import Job
+from collab.jobs import ledger
 from tests.sample_tasks import always_fail
 from tests.support import wait_until
 

@@ -7,10 +7,10 @@ from huey import crontab
 from huey.api import PeriodicTask
 
 from collab.admin.schedule import next_run
-from collab.job_models import Job
-from tasks import ledger
-from tasks.queue import huey
-from tasks.runner import ConsumerRunner
+from collab.jobs.models import Job
+from collab.jobs import ledger
+from collab.jobs.engine import huey
+from collab.jobs.runner import ConsumerRunner
 from tests.sample_tasks import calls
 from tests.support import wait_until
 

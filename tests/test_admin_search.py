@@ -1,4 +1,4 @@
-"""The admin's search over job arguments, with the args index (collab/admin/search_index.py).
+"""The admin's search over job arguments, with the args index (collab/admin/args_index.py).
 
 Most tests run on SQLite, where the index serves searches of 3 characters or
 more, and on PostgreSQL, where the search scans as it always did: the results
@@ -9,14 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from collab.admin import queries, search_index
-from collab.admin.search_index import JobArgsIndex
+from collab.admin import queries
+from collab.jobs import args_index
+from collab.jobs.args_index import JobArgsIndex
 from collab.db import database, is_sqlite
 from collab.fields import utcnow
 from collab.schema import create_schema
-from collab.job_models import Job
-from tasks.job_search import index_job_args
-from tasks.prune import prune_jobs
+from collab.jobs.models import Job
+from tasks.housekeeping import index_job_args
+from collab.jobs.prune import prune_jobs
 
 
 def record(job_id, *args, state='succeeded', **extra):
@@ -49,7 +50,7 @@ def indexed_seqs():
 
 def caught_up():
     """Run the catch-up; on SQLite every job is then in the index."""
-    added = search_index.catch_up()
+    added = args_index.catch_up()
     if is_sqlite():
         assert indexed_seqs() == [job.seq for job in Job.select(Job.seq).order_by(Job.seq)]
     else:
@@ -156,7 +157,7 @@ def test_the_index_is_asked_for_rare_trigrams_even_when_the_newest_jobs_differ(a
               'args': {'args': [n]}} for n in range(50)]
     Job.insert_many(rows).execute()
     caught_up()
-    match = search_index.prepare('example.com/needle').match
+    match = args_index.prepare('example.com/needle').match
     # "exa" & co. are in most rows (none of the newest): asking for them would
     # walk most of the index. "nee" & co. are in one.
     assert '"exa"' not in match and '"xam"' not in match
@@ -232,8 +233,8 @@ def test_a_new_job_on_the_seq_of_a_pruned_newest_job_is_found(app, db_backend, s
     assert search('fresh') == ['j-fresh'] and search('pruned') == []
     # One entry dropped and one job indexed per run: both new jobs are indexed
     # before the pruned jobs' entries are all dropped, and must stay indexed.
-    search_index.catch_up(batch=1, seconds=0)
-    search_index.catch_up(batch=1, seconds=0)
+    args_index.catch_up(batch=1, seconds=0)
+    args_index.catch_up(batch=1, seconds=0)
     caught_up()
     assert search('fresh') == ['j-fresh'] and search('pruned') == []
 
@@ -242,12 +243,12 @@ def test_a_new_job_on_the_seq_of_a_pruned_newest_job_is_found(app, db_backend, s
 
 def test_the_catch_up_resumes_where_it_stopped_and_adds_nothing_twice(app, search):
     jobs = [record(f'j-{n}', f'resume-{n}') for n in range(5)]
-    assert search_index.catch_up(batch=2, seconds=0) == 2   # one batch, then out of time
-    assert search_index.watermark() == jobs[1].seq
+    assert args_index.catch_up(batch=2, seconds=0) == 2   # one batch, then out of time
+    assert args_index.watermark() == jobs[1].seq
     assert search('resume-4') == ['j-4']                     # still found, by the scan
-    assert search_index.catch_up(batch=2, seconds=0) == 2
-    assert search_index.catch_up(batch=2) == 1
-    assert search_index.catch_up() == 0
+    assert args_index.catch_up(batch=2, seconds=0) == 2
+    assert args_index.catch_up(batch=2) == 1
+    assert args_index.catch_up() == 0
     assert indexed_seqs() == [job.seq for job in jobs]
     assert search('resume-') == [f'j-{n}' for n in range(4, -1, -1)]
 
@@ -258,7 +259,7 @@ def test_catch_ups_running_at_once_index_each_job_once(app):
 
     def run():
         with database.connection_context():
-            added.append(search_index.catch_up(batch=5))
+            added.append(args_index.catch_up(batch=5))
     threads = [threading.Thread(target=run) for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -272,10 +273,10 @@ def test_an_existing_database_gets_the_index_on_upgrade(app, search):
     record('j-before', 'from-before-the-upgrade')
     for table in ('job_args_index', 'job_args_forget'):   # as a database from before it
         database.execute_sql(f'DROP TABLE {table}')
-    assert not search_index.installed()
+    assert not args_index.installed()
     assert search('before-the-upgrade') == ['j-before']     # scanned meanwhile
     create_schema()                                          # what every start runs
-    assert search_index.installed()
+    assert args_index.installed()
     assert caught_up() == 1
     assert search('before-the-upgrade') == ['j-before']
 
@@ -283,5 +284,5 @@ def test_an_existing_database_gets_the_index_on_upgrade(app, search):
 def test_the_periodic_task_indexes_new_jobs(app):
     job = record('j-periodic', 'periodic')
     assert index_job_args.call_local() == 1
-    assert search_index.watermark() == job.seq
+    assert args_index.watermark() == job.seq
 

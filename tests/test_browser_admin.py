@@ -13,9 +13,9 @@ import tasks
 from collab import prepare
 from collab.db import close_connection
 from collab.settings import Settings
-from tasks import ledger
+from collab.jobs import ledger
 from tasks.activity import log_activity
-from tasks.queue import huey
+from collab.jobs.engine import huey
 from tests.conftest import ADMIN
 
 pytestmark = pytest.mark.browser

@@ -110,7 +110,7 @@ def test_quick_saves_each_keep_their_version(app, client, team, settings):
     second = client.get(f"/api/documents/{doc['id']}/versions/2", headers=team.ann).json
     assert second['content'] == 'one\ntwo'
 
-    from tasks.runner import ConsumerRunner
+    from collab.jobs.runner import ConsumerRunner
     runner = ConsumerRunner(settings, embedded=True, workers=2)
     runner.start()
     try:

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from collab.fields import utcnow
-from collab.job_models import CONSUMER_DEAD_AFTER, ConsumerProcess
+from collab.jobs.models import CONSUMER_DEAD_AFTER, ConsumerProcess
 
 
 def consumer_row(name, heartbeat_age=timedelta(0), stopped=False):

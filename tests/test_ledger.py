@@ -7,9 +7,9 @@ from huey import group
 from huey.serializer import SignedSerializer
 
 from collab.admin.queries import attempts_of
-from collab.job_models import DeadLetter, Job, JobAttempt
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs.models import DeadLetter, Job, JobAttempt
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.sample_tasks import (add, always_fail, calls, flaky, never_due, succeed,
                                 total)
 from tests.support import wait_until

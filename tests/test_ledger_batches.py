@@ -8,9 +8,9 @@ import pytest
 
 from collab.admin.queries import attempts_of
 from collab.fields import utcnow
-from collab.job_models import FAILED, RETRYING, SUCCEEDED, Job, JobAttempt
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs.models import FAILED, RETRYING, SUCCEEDED, Job, JobAttempt
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.sample_tasks import calls, flaky_now, succeed
 from tests.test_ledger import wait_for_state
 

@@ -5,8 +5,8 @@ from huey import group
 
 from collab.admin.queries import attempts_of
 from collab.db import database
-from collab.job_models import Job, JobAttempt
-from tasks.queue import huey
+from collab.jobs.models import Job, JobAttempt
+from collab.jobs.engine import huey
 from tests.sample_tasks import add, always_fail, calls, succeed, total
 from tests.support import wait_until
 from tests.test_ledger import job, wait_for_state

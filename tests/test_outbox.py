@@ -7,10 +7,10 @@ import time
 import pytest
 
 from collab.fields import utcnow
-from collab.job_models import DeadLetter, Job, OutboxMessage
+from collab.jobs.models import DeadLetter, Job, OutboxMessage
 from collab.transactions import writing
-from tasks import ledger, outbox
-from tasks.queue import huey, task_name
+from collab.jobs import ledger, outbox
+from collab.jobs.engine import huey, task_name
 from tests.sample_tasks import add, calls, succeed
 from tests.support import wait_until
 

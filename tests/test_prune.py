@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from collab.admin.counts import state_counts
+from collab.jobs.counts import state_counts
 from collab.db import database
 from collab.fields import utcnow
-from collab.job_models import DeadLetter, Job, JobAttempt
-from tasks import prune
-from tasks.prune import prune_jobs
-from tasks.runner import ConsumerRunner
+from collab.jobs.models import DeadLetter, Job, JobAttempt
+from collab.jobs import prune
+from collab.jobs.prune import prune_jobs
+from collab.jobs.runner import ConsumerRunner
 
 pytestmark = pytest.mark.usefixtures('app')
 

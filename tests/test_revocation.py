@@ -7,8 +7,8 @@ deleted with its claim's ack: these tests hold revocation to Huey's meaning.
 import pytest
 from huey.constants import EmptyData
 
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.sample_tasks import calls, flaky, sleep_for, succeed
 from tests.support import wait_until
 from tests.test_ledger import wait_for_state

@@ -5,7 +5,7 @@ from datetime import datetime
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
 from collab.db import database, is_sqlite
-from collab.job_models import OutboxMessage
+from collab.jobs.models import OutboxMessage
 from collab.schema import SchemaVersion, apply_migrations, create_schema
 from collab.transactions import writing
 

@@ -9,11 +9,11 @@ import pytest
 import tasks
 from collab import prepare
 from collab.db import close_connection
-from collab.job_models import INTERRUPTED, RUNNING, SUCCEEDED, Job, JobAttempt
+from collab.jobs.models import INTERRUPTED, RUNNING, SUCCEEDED, Job, JobAttempt
 from collab.settings import Settings
-from tasks import ledger
-from tasks.queue import huey
-from tasks.runner import ConsumerRunner
+from collab.jobs import ledger
+from collab.jobs.engine import huey
+from collab.jobs.runner import ConsumerRunner
 from tests import sample_tasks
 from tests.support import LiveServer, wait_until
 

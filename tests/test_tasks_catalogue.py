@@ -2,13 +2,13 @@
 from datetime import datetime, timedelta
 
 from collab.fields import utcnow
-from collab.job_models import Job
+from collab.jobs.models import Job
 from collab.models import Activity, Notification, Presence, User
-from tasks import ledger
+from collab.jobs import ledger
 from tasks.activity import generate_daily_digest
 from tasks.notifications import send_notification
-from tasks.presence import sync_online_status
-from tasks.runner import ConsumerRunner
+from tasks.online_status import sync_online_status
+from collab.jobs.runner import ConsumerRunner
 from tests.domain import team, wait_for_jobs_idle  # noqa: F401
 from tests.support import wait_until
 
@@ -84,7 +84,7 @@ def test_periodic_tasks_run_once_per_slot_with_two_consumers(client, team, consu
     runs = list(Job.select().where(Job.task == 'activity.generate_all_digests'))
     assert len(runs) == 2 and {r.state for r in runs} == {'succeeded'}
     assert all(r.attempts == 1 for r in runs)   # the one that lost the slot is not retried
-    for name in ('workspaces.cleanup_expired_invites', 'presence.sync_online_status'):
+    for name in ('workspaces.cleanup_expired_invites', 'online_status.sync_online_status'):
         # Two from the 08:00 tick; the real schedulers may add the current minute's.
         assert Job.select().where(Job.task == name).count() >= 2
 

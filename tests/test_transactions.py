@@ -40,7 +40,7 @@ def test_a_write_transaction_ends_on_its_own_database_after_a_rebind(tmp_path):
 
 
 def test_an_idle_outbox_round_takes_no_write_lock(app):
-    from tasks.outbox import dispatch_once
+    from collab.jobs.outbox import dispatch_once
     holder = sqlite3.connect(database.obj.database, isolation_level=None)
     holder.execute('BEGIN IMMEDIATE')   # another writer holds the lock
     try:

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from collab.transactions import writing
-from tasks import outbox
-from tasks.queue import WakeSignal
-from tasks.storage import ClaimingSqliteStorage
+from collab.jobs import outbox
+from collab.jobs.engine import WakeSignal
+from collab.jobs.storage import ClaimingSqliteStorage
 from tests.sample_tasks import calls, note_start, succeed
 from tests.support import wait_until
 

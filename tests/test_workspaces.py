@@ -4,9 +4,9 @@ Every test runs on SQLite and on PostgreSQL.
 """
 import pytest
 
-from collab.job_models import Job, OutboxMessage
+from collab.jobs.models import Job, OutboxMessage
 from collab.models import Activity, Member, User, Workspace
-from tasks import ledger
+from collab.jobs import ledger
 from tests.support import wait_until
 
 pytestmark = pytest.mark.usefixtures('db_backend')

@@ -2,8 +2,8 @@
 from flask import Blueprint, jsonify, request
 
 from collab import validation as v
-from collab.admin import actions, queries, schedule, stats
-from collab.admin.counts import state_counts
+from collab.admin import job_actions, queries, schedule, stats
+from collab.jobs.counts import state_counts
 from collab.admin.filters import JobFilter
 from collab.auth import admin_required
 
@@ -29,32 +29,32 @@ def job(job_id):
 @bp.post('/jobs/<job_id>/retry')
 @admin_required
 def retry(job_id):
-    return jsonify(actions.retry_job(job_id))
+    return jsonify(job_actions.retry_job(job_id))
 
 
 @bp.post('/jobs/<job_id>/revoke')
 @admin_required
 def revoke(job_id):
-    return jsonify(actions.revoke_job(job_id))
+    return jsonify(job_actions.revoke_job(job_id))
 
 
 @bp.delete('/jobs/<job_id>')
 @bp.post('/jobs/<job_id>/delete')
 @admin_required
 def delete(job_id):
-    return jsonify(actions.delete_job(job_id))
+    return jsonify(job_actions.delete_job(job_id))
 
 
 @bp.post('/jobs/retry')
 @admin_required
 def bulk_retry():
-    return jsonify(actions.bulk_retry(JobFilter.from_mapping(_body())))
+    return jsonify(job_actions.bulk_retry(JobFilter.from_mapping(_body())))
 
 
 @bp.post('/jobs/revoke')
 @admin_required
 def bulk_revoke():
-    return jsonify(actions.bulk_revoke(JobFilter.from_mapping(_body())))
+    return jsonify(job_actions.bulk_revoke(JobFilter.from_mapping(_body())))
 
 
 @bp.get('/counts')
@@ -80,8 +80,8 @@ def periodic_schedule():
 @bp.post('/schedule/<task>/<any(run, pause, resume):action>')
 @admin_required
 def periodic_action(task, action):
-    handler = {'run': actions.run_periodic, 'pause': actions.pause_periodic,
-               'resume': actions.resume_periodic}[action]
+    handler = {'run': job_actions.run_periodic, 'pause': job_actions.pause_periodic,
+               'resume': job_actions.resume_periodic}[action]
     return jsonify(handler(task))
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from collab import validation
 from collab.errors import ApiError
-from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING, REVOKED,
+from collab.jobs.models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING, REVOKED,
                                RUNNING, SCHEDULED, STATES, SUCCEEDED, Job)
 
 # The dashboard's tabs: (key, label, states).

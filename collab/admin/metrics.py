@@ -3,9 +3,9 @@
 from flask import Blueprint, Response, g
 
 from collab.admin import stats
-from collab.admin.counts import task_state_counts
+from collab.jobs.counts import task_state_counts
 from collab.errors import ApiError
-from collab.job_models import live_consumers
+from collab.jobs.models import live_consumers
 
 bp = Blueprint('metrics', __name__)
 CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'

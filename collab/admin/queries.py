@@ -2,17 +2,17 @@
 never one per row, never a count over the job table."""
 import heapq
 
-from collab.admin import search_index
-from collab.admin.counts import task_state_counts
+from collab.jobs import args_index
+from collab.jobs.counts import task_state_counts
 from collab.admin.filters import JobFilter
 from collab.errors import ApiError
-from collab.job_models import SUCCEEDED, DeadLetter, Job, JobAttempt
+from collab.jobs.models import SUCCEEDED, DeadLetter, Job, JobAttempt
 
 MAX_LIMIT = 500
 # Every column but the signed message: lists never need it.
 LIST_FIELDS = [f for f in Job._meta.sorted_fields if f.name != 'message']
 # A search within a task or state that has at most this many jobs scans them
-# (a few ms); beyond that the args index serves it (search_index.py).
+# (a few ms); beyond that the args index serves it (args_index.py).
 SCAN_ROWS = 20_000
 
 
@@ -24,7 +24,7 @@ def list_jobs(job_filter=None, limit=50, cursor=None):
         if exact is not None:
             return exact, None
     states = job_filter.states or (None,)
-    search = search_index.prepare(job_filter.fragment) if job_filter.q else None
+    search = args_index.prepare(job_filter.fragment) if job_filter.q else None
     counts = task_state_counts() if search is not None else {}
     # One indexed (state, seq) walk per state, merged: an IN over several
     # states would make the database sort every matching row.
@@ -41,7 +41,7 @@ def _page_query(job_filter, state, limit, cursor, search=None):
     if state:
         conditions.append(Job.state == state)
     if search is not None:
-        return search_index.newest(search, LIST_FIELDS, conditions, limit, cursor)
+        return args_index.newest(search, LIST_FIELDS, conditions, limit, cursor)
     query = Job.select(*LIST_FIELDS)
     for condition in conditions:
         query = query.where(condition)

@@ -2,8 +2,8 @@
 from datetime import timedelta
 
 from collab.fields import iso, utcnow
-from collab.job_models import Job
-from tasks import control
+from collab.jobs.models import Job
+from collab.jobs import control
 
 LOOKAHEAD_MINUTES = 8 * 24 * 60   # a weekly crontab is due within 7 days
 _next_run_cache = {}

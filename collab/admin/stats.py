@@ -7,10 +7,10 @@ import threading
 import time
 from datetime import timedelta
 
-from collab.admin.counts import task_state_counts
+from collab.jobs.counts import task_state_counts
 from collab.db import database, is_sqlite
 from collab.fields import iso, utcnow
-from collab.job_models import FAILED, SUCCEEDED, ConsumerProcess, Job, CONSUMER_DEAD_AFTER
+from collab.jobs.models import FAILED, SUCCEEDED, ConsumerProcess, Job, CONSUMER_DEAD_AFTER
 
 WINDOWS = {'hour': (timedelta(hours=1), timedelta(minutes=5)),
            'day': (timedelta(days=1), timedelta(hours=1))}
@@ -142,7 +142,7 @@ def dashboard_stats():
 
 
 def queue_depth():
-    from tasks.queue import huey
+    from collab.jobs.engine import huey
     try:
         return {'queued': huey.storage.queue_size(), 'scheduled': huey.storage.schedule_size()}
     except Exception:

@@ -4,8 +4,8 @@ seconds. Actions are CSRF-checked form POSTs answered with a flashed message."""
 from flask import (Blueprint, flash, redirect, render_template, request, url_for)
 
 from collab import validation as v
-from collab.admin import actions, format, queries, schedule, stats
-from collab.admin.counts import state_counts, task_names
+from collab.admin import job_actions, format, queries, schedule, stats
+from collab.jobs.counts import state_counts, task_names
 from collab.admin.filters import TABS, JobFilter
 from collab.auth import admin_required
 from collab.errors import ApiError
@@ -60,16 +60,16 @@ def jobs():
 def job(job_id):
     detail = queries.job_detail(job_id)
     return _render('admin/job.html', 'admin/_job_live.html', job=detail,
-                   retryable=detail['state'] in actions.RETRYABLE,
-                   revocable=detail['state'] in actions.REVOCABLE,
-                   deletable=detail['state'] in actions.DELETABLE)
+                   retryable=detail['state'] in job_actions.RETRYABLE,
+                   revocable=detail['state'] in job_actions.REVOCABLE,
+                   deletable=detail['state'] in job_actions.DELETABLE)
 
 
 @bp.post('/jobs/<job_id>/<any(retry, revoke, delete):action>')
 @admin_required
 def job_action(job_id, action):
-    handler = {'retry': actions.retry_job, 'revoke': actions.revoke_job,
-               'delete': actions.delete_job}[action]
+    handler = {'retry': job_actions.retry_job, 'revoke': job_actions.revoke_job,
+               'delete': job_actions.delete_job}[action]
     outcome = _flash_outcome(handler, job_id)
     if outcome and action == 'retry':
         return _see(url_for('admin.job', job_id=outcome['job_id']))
@@ -82,7 +82,7 @@ def job_action(job_id, action):
 @admin_required
 def bulk_action(action):
     job_filter = JobFilter.from_mapping(request.form)
-    handler = actions.bulk_retry if action == 'retry' else actions.bulk_revoke
+    handler = job_actions.bulk_retry if action == 'retry' else job_actions.bulk_revoke
     _flash_outcome(handler, job_filter)
     return _see(url_for('admin.jobs', **job_filter.as_args()))
 
@@ -97,8 +97,8 @@ def periodic_schedule():
 @bp.post('/schedule/<task>/<any(run, pause, resume):action>')
 @admin_required
 def periodic_action(task, action):
-    handler = {'run': actions.run_periodic, 'pause': actions.pause_periodic,
-               'resume': actions.resume_periodic}[action]
+    handler = {'run': job_actions.run_periodic, 'pause': job_actions.pause_periodic,
+               'resume': job_actions.resume_periodic}[action]
     _flash_outcome(handler, task)
     return _see(url_for('admin.periodic_schedule'))
 

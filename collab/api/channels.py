@@ -1,7 +1,7 @@
 """Chat channels and their messages."""
 from flask import Blueprint, g, jsonify
 
-from collab import actions, validation as v
+from collab import operations, validation as v
 from collab.access import require
 from collab.api.common import ID, before_id
 from collab.validation import content
@@ -29,7 +29,7 @@ def create_channel(workspace_id):
     name = v.text(v.json_body(), 'name', 80).lower()
     if Channel.select().where((Channel.workspace == workspace) & (Channel.name == name)).exists():
         raise ApiError(409, 'a channel with this name already exists', 'name')
-    return jsonify(actions.create_channel(workspace, g.user, name).to_dict()), 201
+    return jsonify(operations.create_channel(workspace, g.user, name).to_dict()), 201
 
 
 @bp.get(f'/channels/<{ID}:channel_id>/messages')
@@ -52,4 +52,4 @@ def post_message(channel_id):
     body = content(v.json_body(), 'body', max_length=MAX_MESSAGE)
     if not body.strip():
         raise ApiError(400, 'body must not be empty', 'body')
-    return jsonify(actions.post_message(channel, g.user, body).to_dict()), 201
+    return jsonify(operations.post_message(channel, g.user, body).to_dict()), 201

@@ -1,7 +1,7 @@
 """Documents and their versions."""
 from flask import Blueprint, g, jsonify
 
-from collab import actions, validation as v
+from collab import operations, validation as v
 from collab.access import require
 from collab.api.common import ID
 from collab.validation import content
@@ -27,7 +27,7 @@ def list_documents(workspace_id):
 def create_document(workspace_id):
     workspace, _ = membership(workspace_id)
     data = v.json_body()
-    doc = actions.create_document(workspace, g.user, v.text(data, 'title', 200),
+    doc = operations.create_document(workspace, g.user, v.text(data, 'title', 200),
                                   content(data, required=False) or '')
     return jsonify(doc.to_dict()), 201
 
@@ -44,13 +44,13 @@ def update_document(document_id):
     doc = require(Document, document_id, 'document')
     data = v.json_body()
     title, text = v.text(data, 'title', 200, required=False), content(data)
-    return jsonify(actions.update_document(doc, g.user, title, text).to_dict())
+    return jsonify(operations.update_document(doc, g.user, title, text).to_dict())
 
 
 @bp.delete(f'/documents/<{ID}:document_id>')
 @login_required
 def delete_document(document_id):
-    actions.delete_document(require(Document, document_id, 'document'), g.user)
+    operations.delete_document(require(Document, document_id, 'document'), g.user)
     return jsonify({'deleted': document_id})
 
 

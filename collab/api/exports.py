@@ -1,7 +1,7 @@
 """Workspace exports: start one, follow it, download the zip (members only)."""
 from flask import Blueprint, current_app, g, jsonify, send_file
 
-from collab import actions, exports
+from collab import operations, exports
 from collab.access import require
 from collab.api.common import ID
 from collab.api.workspaces import membership
@@ -16,7 +16,7 @@ bp = Blueprint('api_exports', __name__, url_prefix='/api')
 @login_required
 def start_export(workspace_id):
     workspace, _ = membership(workspace_id)
-    export = actions.request_export(workspace, g.user)
+    export = operations.request_export(workspace, g.user)
     return jsonify({'export_id': export.id, 'job_id': export.job_id,
                     'url': f'/api/exports/{export.id}'}), 202
 

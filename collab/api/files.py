@@ -1,7 +1,7 @@
 """File uploads (multipart) and downloads (always as an attachment)."""
 from flask import Blueprint, current_app, g, jsonify, request, send_file
 
-from collab import actions, files
+from collab import operations, files
 from collab.access import require
 from collab.api.common import ID
 from collab.api.workspaces import membership
@@ -33,7 +33,7 @@ def upload(workspace_id):
     upload = request.files.get('file')
     if upload is None or not upload.filename:
         raise ApiError(400, 'file is required (a multipart field named "file")', 'file')
-    return jsonify(actions.upload_file(workspace, g.user, upload).to_dict()), 201
+    return jsonify(operations.upload_file(workspace, g.user, upload).to_dict()), 201
 
 
 @bp.get(f'/files/<{ID}:file_id>')

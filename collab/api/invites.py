@@ -1,7 +1,7 @@
 """Invites: create one for an email, accept one by its token."""
 from flask import Blueprint, g, jsonify
 
-from collab import actions, validation as v
+from collab import operations, validation as v
 from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
@@ -16,7 +16,7 @@ bp = Blueprint('api_invites', __name__, url_prefix='/api')
 def create_invite(workspace_id):
     workspace, _ = membership(workspace_id)
     email = v.email(v.json_body())
-    invite, token = actions.invite(workspace, g.user, email)
+    invite, token = operations.invite(workspace, g.user, email)
     return jsonify({'id': invite.id, 'token': token, 'email': email,
                     'expires_at': iso(invite.expires_at),
                     'accept_url': f'/api/invites/{token}/accept'}), 201
@@ -27,5 +27,5 @@ def create_invite(workspace_id):
 def accept_invite(token):
     if len(token) > 100:
         raise ApiError(404, 'no such invite')
-    invite, member = actions.accept_invite(token, g.user)
+    invite, member = operations.accept_invite(token, g.user)
     return jsonify({'workspace_id': invite.workspace_id, 'role': member.role})

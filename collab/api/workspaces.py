@@ -1,7 +1,7 @@
 """Workspaces and their members."""
 from flask import Blueprint, g, jsonify
 
-from collab import actions, validation as v
+from collab import operations, validation as v
 from collab.auth import login_required
 from collab.errors import ApiError
 from collab.models import Member, Workspace
@@ -31,7 +31,7 @@ def list_workspaces():
 @bp.post('')
 @login_required
 def create_workspace():
-    workspace = actions.create_workspace(g.user, v.text(v.json_body(), 'name', 100))
+    workspace = operations.create_workspace(g.user, v.text(v.json_body(), 'name', 100))
     return jsonify(workspace.to_dict(role=Member.OWNER)), 201
 
 

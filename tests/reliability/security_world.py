@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from collab.job_models import Job
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs.models import Job
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.sample_tasks import always_fail, succeed
 from tests.support import wait_until
 

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from tasks.queue import huey
-from tasks.slots import latest_slot
+from collab.jobs.engine import huey
+from collab.jobs.slots import latest_slot
 from tests.sample_tasks import HOURLY
 from tests.support import wait_until
 

@@ -1,8 +1,8 @@
 """SIGKILL a worker with jobs in flight: a new worker finishes every one, effects once."""
 import pytest
 
-from collab.job_models import Job, JobAttempt
-from tasks import ledger
+from collab.jobs.models import Job, JobAttempt
+from collab.jobs import ledger
 from tests.sample_tasks import leave_mark
 from tests.support import wait_until
 

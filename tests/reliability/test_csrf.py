@@ -4,9 +4,9 @@ import json
 
 from collab.auth import CSRF_EXEMPT
 from collab.db import database
-from tasks.queue import huey
-from collab.job_models import Job
-from tasks import ledger
+from collab.jobs.engine import huey
+from collab.jobs.models import Job
+from collab.jobs import ledger
 from tests.support import wait_until
 from tests.reliability.security_world import ROUTES, World, app_routes, fill
 from tests.reliability.test_authorization_matrix import allowed_role, outcome_matches, world  # noqa: F401

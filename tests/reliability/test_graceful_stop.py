@@ -3,8 +3,8 @@ import signal
 
 import pytest
 
-from collab.job_models import Job
-from tasks import ledger
+from collab.jobs.models import Job
+from collab.jobs import ledger
 from tests.sample_tasks import leave_mark
 from tests.support import wait_until
 

@@ -5,9 +5,9 @@ import pytest
 from huey.registry import Message
 from huey.serializer import SignedSerializer
 
-from collab.job_models import DeadLetter
-from tasks import ledger
-from tasks.queue import huey
+from collab.jobs.models import DeadLetter
+from collab.jobs import ledger
+from collab.jobs.engine import huey
 from tests.sample_tasks import calls, succeed
 from tests.support import wait_until
 

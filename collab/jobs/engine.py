@@ -20,7 +20,7 @@ from redis import ConnectionPool
 
 from collab.db import close_connection
 from collab.fields import utcnow
-from tasks.storage import ClaimingRedisStorage, ClaimingSqliteStorage
+from collab.jobs.storage import ClaimingRedisStorage, ClaimingSqliteStorage
 
 log = logging.getLogger('collab.tasks')
 

@@ -20,10 +20,10 @@ from huey import signals as S
 
 from collab.db import database
 from collab.fields import utcnow
-from collab.job_models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
+from collab.jobs.models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING,
                                REVOKED, RUNNING, SCHEDULED, SUCCEEDED, DeadLetter)
-from tasks import job_events, ledger_sql
-from tasks.queue import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
+from collab.jobs import dashboard_events, ledger_sql
+from collab.jobs.engine import SIGNAL_DEAD_LETTER, SIGNAL_STORED, huey, task_name
 
 log = logging.getLogger('collab.ledger')
 
@@ -80,7 +80,7 @@ class LedgerWriter:
             events = [item for item in batch if item[0] != 'ack']
             if events:
                 self._write(events)
-                job_events.notifier.changed()   # open dashboards refresh
+                dashboard_events.notifier.changed()   # open dashboards refresh
             acks = [ack for name, ack in batch if name == 'ack']
             if acks:
                 _ack(acks)
@@ -475,7 +475,7 @@ def _naive(moment):
     return moment
 
 
-# The consumer process id (set by tasks.runner when a consumer starts here).
+# The consumer process id (set by collab.jobs.runner when a consumer starts here).
 _consumer = {'id': None}
 
 

@@ -18,13 +18,13 @@ from huey.consumer import Consumer, Worker
 
 from collab.db import close_connection
 from collab.fields import utcnow
-from collab.job_models import HEARTBEAT_SECONDS, ConsumerProcess
-from tasks import ledger
-from tasks.control import PausableScheduler, paused_names
-from tasks.prune import prune_jobs
-from tasks.recovery import recover_orphaned_claims
-from tasks.slots import catch_up_missed
-from tasks.queue import huey
+from collab.jobs.models import HEARTBEAT_SECONDS, ConsumerProcess
+from collab.jobs import ledger
+from collab.jobs.control import PausableScheduler, paused_names
+from collab.jobs.prune import prune_jobs
+from collab.jobs.recovery import recover_orphaned_claims
+from collab.jobs.slots import catch_up_missed
+from collab.jobs.engine import huey
 
 log = logging.getLogger('collab.consumer')
 

@@ -10,7 +10,7 @@ import time
 
 from collab import broadcast
 from collab.models import User
-from tasks.queue import huey
+from collab.jobs.engine import huey
 
 log = logging.getLogger('collab.ledger')
 

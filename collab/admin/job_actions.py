@@ -2,15 +2,15 @@
 and raises ApiError (with a 4xx) when it cannot be done."""
 import logging
 
-from collab.admin import search_index
+from collab.jobs import args_index
 from collab.admin.queries import get_job
 from collab.db import database
 from collab.errors import ApiError
 from collab.fields import utcnow
-from collab.job_models import (EXPIRED, FAILED, FINAL_STATES, INTERRUPTED, QUEUED,
+from collab.jobs.models import (EXPIRED, FAILED, FINAL_STATES, INTERRUPTED, QUEUED,
                                RETRYING, REVOKED, SCHEDULED, Job, JobAttempt)
-from tasks import control, ledger
-from tasks.queue import PoisonMessage
+from collab.jobs import control, ledger
+from collab.jobs.engine import PoisonMessage
 
 log = logging.getLogger('collab.admin')
 
@@ -68,7 +68,7 @@ def delete_job(job_id):
         raise ApiError(409, f'a {job.state} job cannot be deleted; revoke it first', 'state')
     with database.atomic():
         JobAttempt.delete().where(JobAttempt.job_id == job.job_id).execute()
-        search_index.delete_jobs(Job.seq == job.seq)
+        args_index.delete_jobs(Job.seq == job.seq)
     return Outcome(f'Deleted the record of job {job.job_id}.', job_id=job.job_id)
 
 

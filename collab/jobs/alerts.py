@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from huey import signals as S
 
-from tasks.queue import huey, task_name
+from collab.jobs.engine import huey, task_name
 
 log = logging.getLogger('collab.tasks')
 ALERT_TIMEOUT = 5

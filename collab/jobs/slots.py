@@ -15,7 +15,7 @@ import functools
 import logging
 from datetime import timedelta
 
-from tasks.queue import huey, task_name
+from collab.jobs.engine import huey, task_name
 
 log = logging.getLogger('collab.tasks')
 

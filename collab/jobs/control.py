@@ -3,13 +3,13 @@ run now / pause / resume periodic tasks.
 
 Pause flags live in Huey's own key-value storage (the SQLite queue file or
 Redis), so every consumer sharing the queue sees them; the scheduler skips a
-paused periodic task (PausableScheduler, used by tasks.runner).
+paused periodic task (PausableScheduler, used by collab.jobs.runner).
 """
 import logging
 
 from huey.consumer import Scheduler
 
-from tasks.queue import huey, task_name, time_ordered_id
+from collab.jobs.engine import huey, task_name, time_ordered_id
 
 log = logging.getLogger('collab.tasks')
 

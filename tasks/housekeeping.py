@@ -1,12 +1,12 @@
-"""The admin's job search index, brought up to date every minute (collab/admin/search_index.py).
+"""The admin's job search index, brought up to date every minute (collab/admin/args_index.py).
 
 Here rather than in the ledger, so recording a job costs no more than it did:
 a search scans the jobs recorded since the last run, and this run indexes them.
 """
 from huey import crontab
 
-from collab.admin import search_index
-from tasks.slots import periodic
+from collab.jobs import args_index
+from collab.jobs.slots import periodic
 
 # A run stops after this much work; the next one resumes where it stopped
 # (after an upgrade, the first runs index the existing jobs a slice at a time).
@@ -15,4 +15,4 @@ RUN_SECONDS = 20
 
 @periodic(crontab(minute='*'))
 def index_job_args():
-    return search_index.catch_up(seconds=RUN_SECONDS)
+    return args_index.catch_up(seconds=RUN_SECONDS)

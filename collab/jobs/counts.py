@@ -5,10 +5,34 @@ then on the counts change in the same transaction as the job rows, whoever
 writes them (the ledger, pruning, the admin's delete). The first install on a
 database that already has jobs counts them once.
 """
-from peewee import fn
+from peewee import AutoField, CharField, CompositeKey, IntegerField, fn
 
-from collab.admin.models import ADMIN_MODELS, JobStateCount, JobStateDelta
+from collab.models import BaseModel
 from collab.db import database, is_sqlite
+
+
+class JobStateCount(BaseModel):
+    """How many job rows a task has in a state."""
+    task = CharField(max_length=100)
+    state = CharField(max_length=12)
+    n = IntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey('task', 'state')
+
+
+class JobStateDelta(BaseModel):
+    """PostgreSQL only: count changes appended by the triggers, folded into
+    JobStateCount when read. Appending never waits on a row lock, so ledger
+    writers in several processes cannot deadlock on the counts."""
+    id = AutoField()
+    task = CharField(max_length=100)
+    state = CharField(max_length=12)
+    n = IntegerField()
+
+
+COUNT_MODELS = [JobStateCount, JobStateDelta]
+
 
 SQLITE_TRIGGERS = {
     'job_count_insert': """
@@ -58,7 +82,7 @@ FOLD_DELTAS = """
 def install():
     """Create the count tables and triggers if missing (collab.schema calls it)."""
     with database.atomic():
-        database.create_tables(ADMIN_MODELS, safe=True)
+        database.create_tables(COUNT_MODELS, safe=True)
         missing = _missing_triggers()
         if not missing:
             return
@@ -87,7 +111,7 @@ def _missing_triggers():
 
 def _recount():
     """Count the job table once: only when the triggers were just created."""
-    from collab.job_models import Job
+    from collab.jobs.models import Job
     JobStateDelta.delete().execute()
     JobStateCount.delete().execute()
     counted = Job.select(Job.task, Job.state, fn.COUNT(Job.seq)).group_by(Job.task, Job.state)

@@ -7,9 +7,9 @@ counting as a failed attempt: a task that kills its consumer every time ends
 """
 import logging
 
-from collab.job_models import live_consumers
-from tasks import ledger, monitor
-from tasks.queue import PoisonMessage, huey, task_name
+from collab.jobs.models import live_consumers
+from collab.jobs import ledger, alerts
+from collab.jobs.engine import PoisonMessage, huey, task_name
 
 log = logging.getLogger('collab.recovery')
 
@@ -43,5 +43,5 @@ def _release(owner, token, data):
         log.warning('recovered %s %s from %s; retrying (%d retries left)',
                     task_name(task), task.id, owner, task.retries)
     else:
-        monitor.report_final_failure(task, reason)
+        alerts.report_final_failure(task, reason)
     return 1

@@ -1,7 +1,7 @@
 """Full-text search in a workspace's documents."""
 from flask import Blueprint, jsonify, request
 
-from collab import search
+from collab import fulltext
 from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
@@ -21,4 +21,4 @@ def search_documents(workspace_id):
     if len(query) > 500:
         raise ApiError(400, 'q must be at most 500 characters', 'q')
     limit = int_arg('limit', 20, 1, 100)
-    return jsonify({'query': query, 'results': search.search(workspace.id, query, limit)})
+    return jsonify({'query': query, 'results': fulltext.search(workspace.id, query, limit)})

@@ -4,7 +4,7 @@ SQLite only: an FTS5 table with the trigram tokenizer, one row per job, its
 rowid the job's `seq`. Nothing writes it when a job is recorded, so the
 ledger's inserts cost what they did; `catch_up()` copies the jobs above the
 newest indexed seq (the watermark) in short batches, every minute
-(tasks/job_search.py). A job's arguments never change once it is recorded, so
+(tasks/housekeeping.py). A job's arguments never change once it is recorded, so
 an indexed row never goes stale.
 
 A search reads the index for seq <= watermark and scans the few newer rows
@@ -27,7 +27,7 @@ from peewee import JOIN, IntegerField, OperationalError, fn
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 from collab.db import database, is_sqlite
-from collab.job_models import Job
+from collab.jobs.models import Job
 from collab.models import BaseModel
 from collab.transactions import writing
 

@@ -12,9 +12,9 @@ from datetime import timedelta
 from peewee import fn
 
 from collab import ratelimit
-from collab.admin import search_index
+from collab.jobs import args_index
 from collab.fields import utcnow
-from collab.job_models import FAILED, DeadLetter, Job, JobAttempt
+from collab.jobs.models import FAILED, DeadLetter, Job, JobAttempt
 from collab.transactions import writing
 
 log = logging.getLogger('collab.ledger')
@@ -41,8 +41,8 @@ def prune_jobs(settings, now=None):
 
 def _delete_jobs(condition):
     """Delete the jobs matching `condition`, and their entries in the admin's
-    args index with them (collab/admin/search_index.py)."""
-    return _in_chunks(lambda: search_index.delete_jobs(Job.seq.in_(_chunk(Job.seq, condition))))
+    args index with them (collab/admin/args_index.py)."""
+    return _in_chunks(lambda: args_index.delete_jobs(Job.seq.in_(_chunk(Job.seq, condition))))
 
 
 def _delete_rows(model, key, condition):

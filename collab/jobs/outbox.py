@@ -15,10 +15,10 @@ import time
 
 from collab.db import close_connection, database, is_sqlite
 from collab.fields import utcnow
-from collab.job_models import OutboxMessage
+from collab.jobs.models import OutboxMessage
 from collab.transactions import writing
-from tasks import ledger
-from tasks.queue import POLL_SECONDS, PoisonMessage, huey
+from collab.jobs import ledger
+from collab.jobs.engine import POLL_SECONDS, PoisonMessage, huey
 
 log = logging.getLogger('collab.outbox')
 
