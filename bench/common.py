@@ -1,73 +1,20 @@
-"""Shared parts: a private redis-server, variant subprocesses, statistics, the table."""
+"""Shared parts of the figures: variant subprocesses, statistics, the table, a real server.
+
+The private redis-server, free_port and wait_until are bench.local's (the tests use them
+too); the figures import them from here as well.
+"""
 import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from pathlib import Path
 
-import redis
+from bench.local import RedisServer as Redis, free_port, wait_until  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout=10.0, interval=0.02, message='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'timed out after {timeout}s waiting for {message}')
-        time.sleep(interval)
-
-
-class Redis:
-    """A redis-server of the benchmark's own on a free port (never the shared one)."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix='collab-bench-redis-')
-        self.process = None
-
-    def url(self, db=0):
-        return f'redis://127.0.0.1:{self.port}/{db}'
-
-    def client(self, db=0):
-        return redis.Redis(port=self.port, db=db, socket_timeout=5)
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ['redis-server', '--port', str(self.port), '--bind', '127.0.0.1', '--save', '',
-             '--appendonly', 'no', '--dir', self.dir, '--databases', '32'],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._answers, message='redis-server to start')
-        return self
-
-    def _answers(self):
-        try:
-            return self.client().ping()
-        except redis.ConnectionError:
-            return False
-
-    def stop(self):
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def start_variant(config):

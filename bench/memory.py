@@ -75,16 +75,16 @@ def _enqueue(server, n, env):
 def enqueue_main(data_dir, n):
     """Helper process: put n no-op jobs into the server's queue, with their ledger records."""
     import tasks
-    from collab import prepare
+    from collab.startup import prepare
     from collab.settings import Settings
-    from collab.jobs import ledger
+    from collab.jobs.instance import huey
     settings = Settings.from_mapping({**os.environ, 'DATA_DIR': data_dir})
     prepare(settings)
     tasks.configure(settings)
     from bench.tasks import noop
     for i in range(n):
         noop(i)
-    ledger.flush(60)
+    huey.ledger.flush(60)
 
 
 if __name__ == '__main__':

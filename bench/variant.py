@@ -32,7 +32,7 @@ WORKERS = 4
 class Raw:
     def __init__(self, cfg, data_dir):
         from huey import RedisHuey, SqliteHuey
-        from collab.jobs.runner import IDLE_POLL_MAX   # the same polling as Collab's consumer
+        from collab.jobs.consumer import IDLE_POLL_MAX   # the same polling as Collab's consumer
         if cfg['backend'] == 'redis':
             self.huey = RedisHuey('bench-raw', url=cfg['queue_url'])
         else:
@@ -56,7 +56,7 @@ class Raw:
 class Full:
     def __init__(self, cfg, data_dir):
         import tasks
-        from collab import prepare
+        from collab.startup import prepare
         from collab.settings import Settings
         from collab.jobs.runner import ConsumerRunner
         env = {'DATA_DIR': data_dir, 'SECRET_KEY': 'bench-secret', 'HUEY_WORKERS': str(WORKERS),
@@ -90,8 +90,8 @@ class Full:
 
     def settle(self):
         """Wait until the ledger has written (and acked) everything so far."""
-        from collab.jobs import ledger
-        ledger.flush(60)
+        from collab.jobs.instance import huey
+        huey.ledger.flush(60)
 
 
 def wait_done(n, timeout):

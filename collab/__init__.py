@@ -1,12 +1,12 @@
 """Collab: the Flask app factory."""
-import logging
 from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 
-from collab.db import close_connection, database, open_database
+from collab.db import close_connection, database
 from collab.settings import Settings
+from collab.startup import prepare
 
 TEMPLATES = Path(__file__).resolve().parent.parent / 'templates'
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -50,19 +50,6 @@ def create_app(settings=None):
     for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp, views.bp]:
         app.register_blueprint(blueprint)
     return app
-
-
-def prepare(settings):
-    """Bind the database, create or migrate the schema, create the first admin if asked."""
-    from collab.schema import create_schema
-    from collab.fulltext import create_index as create_search_index
-    from collab.users import bootstrap_admin
-    logging.getLogger(__name__).debug('database: %s', settings.database_url)
-    open_database(settings.database_url)
-    create_schema()
-    create_search_index()
-    with database.connection_context():
-        bootstrap_admin(settings)
 
 
 def _open_connection():

@@ -1,4 +1,4 @@
-"""The activity feed service, called by tasks and views."""
+"""The activity feed service, called by tasks, the API and the pages."""
 from datetime import datetime, timezone
 
 from collab.fields import iso, utcnow

@@ -17,7 +17,7 @@ SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
 CSRF_EXEMPT = ('api_auth.register', 'api_auth.login')
 # The sign-in and sign-up forms are checked even without a session user, so no
 # other site can sign a visitor in to an account of its choosing.
-SIGN_IN_FORMS = ('pages.login', 'views.register')
+SIGN_IN_FORMS = ('account_pages.login', 'account_pages.register')
 
 
 def load_user():
@@ -79,7 +79,7 @@ def login_required(view):
         if g.user is None:
             if wants_json():
                 raise ApiError(401, 'authentication required')
-            return redirect(url_for('pages.login', next=request.full_path))
+            return redirect(url_for('account_pages.login', next=request.full_path))
         return view(*args, **kwargs)
     return wrapped
 

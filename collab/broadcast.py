@@ -3,9 +3,9 @@
 A task (in any process) calls `publish(user_ids, event)`. Without Redis the
 event goes straight to this process's registry — the embedded consumer shares
 the web process. With REDIS_URL it goes through Redis pub/sub, and every web
-process's listener thread hands it to its own registry. Presence (who is
-online) is kept beside it: in this process, or in a Redis sorted set shared by
-all web processes. This module never imports Flask.
+process's listener thread hands it to its own registry. Who is online is
+kept beside it: in this process, or in a Redis sorted set shared by all web
+processes. This module never imports Flask.
 """
 import json
 import logging
@@ -17,7 +17,7 @@ import redis
 log = logging.getLogger('collab.realtime')
 
 CHANNEL = 'collab:events'
-PRESENCE_KEY = 'collab:presence'
+ONLINE_USERS_KEY = 'collab:presence'   # the sorted set every web process shares
 # A user counts as online while a socket refreshed them within this many seconds.
 ONLINE_WINDOW = 90
 
@@ -135,7 +135,7 @@ class RedisBroadcaster:
             client.close()
 
 
-class LocalPresence:
+class LocalOnlineUsers:
     """Online users of this process (the single-process deployment)."""
 
     def touch(self, user_id):
@@ -148,25 +148,25 @@ class LocalPresence:
         return registry.user_ids()
 
 
-class RedisPresence:
+class RedisOnlineUsers:
     """Online users of every web process: a sorted set of user id → last refresh."""
 
     def __init__(self, client):
         self.client = client
 
     def touch(self, user_id):
-        self.client.zadd(PRESENCE_KEY, {str(user_id): time.time()})
+        self.client.zadd(ONLINE_USERS_KEY, {str(user_id): time.time()})
 
     def leave(self, user_id):
-        self.client.zrem(PRESENCE_KEY, str(user_id))
+        self.client.zrem(ONLINE_USERS_KEY, str(user_id))
 
     def online_user_ids(self):
         cutoff = time.time() - ONLINE_WINDOW
-        self.client.zremrangebyscore(PRESENCE_KEY, '-inf', cutoff)
-        return {int(uid) for uid in self.client.zrangebyscore(PRESENCE_KEY, cutoff, '+inf')}
+        self.client.zremrangebyscore(ONLINE_USERS_KEY, '-inf', cutoff)
+        return {int(uid) for uid in self.client.zrangebyscore(ONLINE_USERS_KEY, cutoff, '+inf')}
 
 
-_current = {'url': object(), 'broadcaster': None, 'presence': None}
+_current = {'url': object(), 'broadcaster': None, 'online_users': None}
 _build_lock = threading.Lock()
 
 
@@ -177,10 +177,10 @@ def _build(redis_url):
                 _current['broadcaster'].close()
             if redis_url:
                 broadcaster = RedisBroadcaster(redis_url)
-                _current['presence'] = RedisPresence(broadcaster.client)
+                _current['online_users'] = RedisOnlineUsers(broadcaster.client)
             else:
                 broadcaster = LocalBroadcaster()
-                _current['presence'] = LocalPresence()
+                _current['online_users'] = LocalOnlineUsers()
             _current.update(url=redis_url, broadcaster=broadcaster)
     return _current
 
@@ -190,5 +190,7 @@ def broadcaster(settings):
     return _build(settings.redis_url)['broadcaster']
 
 
-def presence(settings):
-    return _build(settings.redis_url)['presence']
+def online_users(settings):
+    """Who is online now (live, not the persisted LastSeen): one per process, rebuilt
+    if REDIS_URL changes."""
+    return _build(settings.redis_url)['online_users']

@@ -57,7 +57,7 @@ def run_server(settings, embedded_consumer):
 
 def run_worker(settings):
     import tasks
-    from collab import prepare
+    from collab.startup import prepare
     from collab.jobs.runner import ConsumerRunner
     prepare(settings)
     tasks.configure(settings)
@@ -71,7 +71,7 @@ def run_bench(argv):
 
 
 def run_create_admin(settings, email, password):
-    from collab import prepare
+    from collab.startup import prepare
     from collab.db import database
     from collab.users import create_or_promote_admin
     prepare(settings)

@@ -2,7 +2,7 @@
 
 Models import `database` (a DatabaseProxy), never the app. Web requests open a
 connection per request; tasks open one on first use and close it after the
-task (see tasks/queue.py).
+task (see collab/jobs/engine.py).
 """
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect

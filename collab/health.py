@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify
 
 from collab.db import database
 from collab.jobs.models import live_consumers
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 
 log = logging.getLogger('collab.web')
 bp = Blueprint('health', __name__)

@@ -228,12 +228,17 @@ class Export(BaseModel):
         return data
 
 
-class Presence(BaseModel):
-    """Who was online, persisted by online_status.sync_online_status from the live registry."""
+class LastSeen(BaseModel):
+    """When each user was last seen online, and whether they were at the last sync:
+    written every five minutes by online_status.sync_online_status from the live
+    registry (broadcast.online_users), which alone says who is online right now."""
     user = ForeignKeyField(User, primary_key=True, on_delete='CASCADE')
     online = BooleanField(default=False)
     last_seen_at = DateTimeField(null=True)
 
+    class Meta:
+        table_name = 'presence'
+
 
 DOMAIN_MODELS = [User, ApiToken, Workspace, Member, Activity, Invite, Document,
-                 DocumentVersion, Channel, Message, File, Notification, Export, Presence]
+                 DocumentVersion, Channel, Message, File, Notification, Export, LastSeen]

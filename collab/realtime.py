@@ -1,4 +1,5 @@
-"""`/ws`: notifications and presence pushed to the browser over a WebSocket (flask-sock).
+"""`/ws`: notifications and who comes online or goes, pushed to the browser over a
+WebSocket (flask-sock).
 
 Admission happens before the upgrade, as plain HTTP: a session cookie or
 `?token=`, and an Origin (when a browser sends one) of this very host —
@@ -27,7 +28,7 @@ log = logging.getLogger('collab.realtime')
 sock = Sock()
 bp = Blueprint('realtime', __name__)
 
-# Refresh this user's presence while the socket is quiet this often (seconds).
+# While the socket is quiet, refresh this user's online mark this often (seconds).
 REFRESH_SECONDS = 30
 SERVER_OPTIONS = {'ping_interval': 25, 'max_message_size': 64 * 1024}
 # Close a socket whose client has sent nothing this long (the page pings every 25 s).
@@ -81,13 +82,13 @@ class SocketSession:
         self.ws, self.user_id, self.idle_timeout = ws, user_id, idle_timeout
         self.connection = Connection(ws)
         self.broadcaster = broadcast.broadcaster(settings)
-        self.presence = broadcast.presence(settings)
+        self.online_users = broadcast.online_users(settings)
 
     def run(self):
         self.broadcaster.start_listener()
         first = broadcast.registry.add(self.user_id, self.connection)
         try:
-            self.presence.touch(self.user_id)
+            self.online_users.touch(self.user_id)
             if first:
                 self.announce(online=True)
             self.connection.send(json.dumps({'type': 'hello', 'user_id': self.user_id}))
@@ -105,7 +106,7 @@ class SocketSession:
                 return
             text = self.ws.receive(timeout=min(REFRESH_SECONDS, left))
             if text is None:
-                self.presence.touch(self.user_id)
+                self.online_users.touch(self.user_id)
                 continue
             heard = time.monotonic()
             self.handle(text)
@@ -117,7 +118,7 @@ class SocketSession:
             message = None
         kind = message.get('type') if isinstance(message, dict) else None
         if kind == 'ping':
-            self.presence.touch(self.user_id)
+            self.online_users.touch(self.user_id)
             self.connection.send(json.dumps({'type': 'pong'}))
         else:
             self.connection.send(json.dumps({'type': 'error',
@@ -125,7 +126,7 @@ class SocketSession:
 
     def _leave(self):
         try:
-            self.presence.leave(self.user_id)
+            self.online_users.leave(self.user_id)
             self.announce(online=False)
         except Exception:
             log.exception('could not announce that user %s left', self.user_id)
@@ -139,5 +140,6 @@ class SocketSession:
                      .where(Member.workspace.in_(workspace_ids))} if workspace_ids else set()
         peers.discard(self.user_id)
         if peers:
+            # 'presence' is the event type the browsers' app.js listens for.
             self.broadcaster.publish(peers, {'type': 'presence', 'user_id': self.user_id,
                                              'online': online, 'workspace_ids': workspace_ids})

@@ -27,13 +27,14 @@ class SchemaVersion(BaseModel):
 
 def _leaner_job_indexes(migrator):
     """Indexes every ledger write paid for: two that others cover, and three on
-    links most jobs lack (now partial indexes, created with the tables)."""
+    links most jobs lack (the tables are created with partial indexes on those links)."""
     return [migrator.drop_index('job', name) for name in
             ('job_task', 'job_finished_at', 'job_parent_id', 'job_pipeline_id', 'job_group_id')]
 
 
 def _outbox_recorded(migrator):
-    """Outbox messages say whether their job's ledger row is written (see tasks/outbox.py)."""
+    """Outbox messages say whether their job's ledger row is written
+    (see collab/jobs/outbox.py)."""
     return [migrator.add_column('outboxmessage', 'recorded', BooleanField(
         default=False, constraints=[SQL('DEFAULT FALSE')]))]
 

@@ -1,4 +1,32 @@
-"""The task catalogue: importing this package registers every task on `huey`."""
-from collab.jobs.engine import configure, huey  # noqa: F401
-from collab.jobs import ledger, alerts, outbox  # noqa: F401
+"""The task catalogue: importing this package registers every task on `huey`.
+
+`huey` is Collab's Huey instance, so `huey_consumer tasks.huey` and
+`python run.py worker` run the same jobs in the same way. Until
+`configure(settings)` is called, the first use of the queue configures it
+from the environment, as `python run.py worker` would: a script that imports
+`tasks` and calls a task enqueues it.
+"""
+import importlib
+
+from collab.jobs.instance import huey
 from tasks import activity, documents, housekeeping, notifications, online_status, workspaces  # noqa: F401
+
+
+def configure(settings, storage=None):
+    """Bind `huey` to the storage and signing key of these settings, and register
+    the extra task modules they name (TASK_MODULES)."""
+    for module in settings.task_modules:
+        importlib.import_module(module)
+    return huey.configure(settings, storage)
+
+
+def configure_from_environment():
+    """Settings from the environment (and `.env`), the database ready, the queue bound."""
+    from collab.settings import Settings
+    from collab.startup import prepare
+    settings = Settings.from_env()
+    prepare(settings)
+    configure(settings)
+
+
+huey.configure_on_first_use = configure_from_environment

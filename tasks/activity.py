@@ -4,8 +4,7 @@ from huey import crontab
 from collab import activity, digest
 from collab.models import Workspace
 from tasks.notifications import send_batch_notifications
-from collab.jobs.engine import huey
-from collab.jobs.slots import periodic
+from collab.jobs.instance import huey
 
 
 @huey.task()
@@ -26,7 +25,7 @@ def generate_daily_digest(workspace_id):
     return len(members)
 
 
-@periodic(crontab(hour='8', minute='0'), catch_up=True)
+@huey.periodic_once(crontab(hour='8', minute='0'), catch_up=True)
 def generate_all_digests():
     ids = [w.id for w in Workspace.select(Workspace.id)]
     for workspace_id in ids:

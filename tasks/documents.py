@@ -2,8 +2,7 @@
 from huey import crontab
 
 from collab import documents, fulltext
-from collab.jobs.engine import huey
-from collab.jobs.slots import periodic
+from collab.jobs.instance import huey
 
 
 @huey.task()
@@ -32,7 +31,7 @@ def cleanup_old_versions(document_id, keep):
     return documents.prune_versions(document_id, keep)
 
 
-@periodic(crontab(day_of_week='0', hour='0', minute='0'), catch_up=True)
+@huey.periodic_once(crontab(day_of_week='0', hour='0', minute='0'), catch_up=True)
 def cleanup_all_old_versions():
     keep = huey.settings.versions_keep
     return sum(documents.prune_versions(doc_id, keep) for doc_id in documents.documents_over(keep))
@@ -43,7 +42,7 @@ def version_pipeline(document_id, user_id):
     return process_document_version.s(document_id, user_id).then(index_document)
 
 
-@periodic(crontab(hour='2', minute='0'), catch_up=True)
+@huey.periodic_once(crontab(hour='2', minute='0'), catch_up=True)
 def full_reindex():
     """The search index, rebuilt nightly."""
     return fulltext.rebuild()

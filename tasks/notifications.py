@@ -5,7 +5,7 @@ from huey import group
 
 from collab import broadcast, notifications, push
 from collab.models import User
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 
 log = logging.getLogger('collab.tasks')
 

@@ -1,12 +1,11 @@
-"""Presence: the live registry persisted every five minutes."""
+"""Online status: the live registry of who is online, persisted every five minutes."""
 from huey import crontab
 
 from collab import broadcast, online_status
-from collab.jobs.engine import huey
-from collab.jobs.slots import periodic
+from collab.jobs.instance import huey
 
 
-@periodic(crontab(minute='*/5'))
+@huey.periodic_once(crontab(minute='*/5'))
 def sync_online_status():
-    online = broadcast.presence(huey.settings).online_user_ids()
+    online = broadcast.online_users(huey.settings).online_user_ids()
     return online_status.persist(online)

@@ -7,8 +7,7 @@ from huey.utils import SKIPPED, Error
 from collab import exports, invites
 from collab.models import Export
 from tasks.notifications import send_notification
-from collab.jobs.engine import huey
-from collab.jobs.slots import periodic
+from collab.jobs.instance import huey
 
 log = logging.getLogger('collab.tasks')
 
@@ -80,6 +79,6 @@ def _describe(failure):
     return 'a part of the export was revoked'
 
 
-@periodic(crontab(minute='0'))
+@huey.periodic_once(crontab(minute='0'))
 def cleanup_expired_invites():
     return invites.delete_expired()

@@ -12,10 +12,10 @@ import pytest
 from collab import create_app
 from collab.db import close_connection, database
 from collab.settings import Settings
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from tests import sample_tasks  # noqa: F401  (registers the test tasks)
-from tests.support import LiveServer, RedisServer, WebhookServer, free_port, require
+from tests.support import (ADMIN, LiveServer, RedisServer, Team, WebhookServer, free_port,
+                           require)
 
 
 # ------------------------------------------------------------------ services
@@ -35,7 +35,7 @@ def redis_url(redis_server):
     if not redis_server.running:
         redis_server.start()
     redis_server.client().flushall()
-    return redis_server.url
+    return redis_server.url()
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def app(settings):
     app = create_app(settings)
     app.config['TESTING'] = True
     yield app
-    ledger.flush()
+    huey.ledger.flush()
     huey.storage.close()
     if not database.is_closed():
         database.close()
@@ -137,9 +137,6 @@ def consumer(app, settings):
 
 
 # ------------------------------------------------------------------ real server and browser
-
-ADMIN = {'email': 'admin@example.com', 'password': 'admin password'}
-
 
 @pytest.fixture
 def live_server(tmp_path):
@@ -179,37 +176,12 @@ def page(browser):
     context.close()
 
 
-class Auth:
-    """Register and log in users through the API; bearer headers for requests."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def register(self, email='ann@example.com', name='Ann', password='correct horse'):
-        response = self.client.post('/api/auth/register',
-                                    json={'email': email, 'name': name, 'password': password})
-        assert response.status_code == 201, response.json
-        return response.json
-
-    def login(self, email='ann@example.com', password='correct horse'):
-        response = self.client.post('/api/auth/login', json={'email': email, 'password': password})
-        assert response.status_code == 200, response.json
-        return response.json
-
-    def headers(self, email='ann@example.com', password='correct horse', name=None, admin=False):
-        """Register (if needed) and return bearer headers for that user."""
-        from collab.models import User
-        if not User.select().where(User.email == email).exists():
-            self.register(email, name or email.split('@')[0], password)
-        if admin:
-            User.update(is_admin=True).where(User.email == email).execute()
-        token = self.login(email, password)['token']
-        return {'Authorization': f'Bearer {token}'}
-
+# ------------------------------------------------------------------ users
 
 @pytest.fixture
-def auth(client):
-    return Auth(client)
+def team(client):
+    """Ann, Bob and Eve around one workspace (tests/support/team.py)."""
+    return Team(client)
 
 
 def pytest_configure(config):

@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from huey import crontab
 
-from collab.jobs.engine import huey
-from collab.jobs.slots import latest_slot, periodic
+from collab.jobs.instance import huey
+from collab.jobs.slots import latest_slot
 
 calls = defaultdict(list)
 
@@ -89,7 +89,7 @@ def leave_mark(directory, name, seconds=0.0):
     return True
 
 
-@periodic(crontab(minute='*'), retries=0)
+@huey.periodic_once(crontab(minute='*'), retries=0)
 def every_minute_once():
     """A test schedule: appends this minute's slot to DATA_DIR/minute-runs.log."""
     if huey.settings is None:
@@ -108,13 +108,13 @@ def _log_run(filename, schedule):
 HOURLY = crontab(minute='0')
 
 
-@periodic(HOURLY, catch_up=True, retries=0)
+@huey.periodic_once(HOURLY, catch_up=True, retries=0)
 def hourly_catching_up():
     """Runs at :00, and once at start-up when the last :00 was missed."""
     _log_run('catch-up-runs.log', HOURLY)
 
 
-@periodic(HOURLY, retries=0)
+@huey.periodic_once(HOURLY, retries=0)
 def hourly_skipping_missed():
     """Runs at :00 only: a missed slot is skipped."""
     _log_run('skip-runs.log', HOURLY)

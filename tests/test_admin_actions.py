@@ -3,17 +3,15 @@ with their authorization and CSRF checks, against a real consumer where it runs.
 import pytest
 
 from collab.jobs.models import Job, JobAttempt
-from collab.jobs import ledger
-from collab.jobs.engine import huey
-from tests.conftest import Auth
+from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail, calls, flaky, succeed
-from tests.support import wait_until, page_csrf_token
+from tests.support import page_csrf_token, sign_up, wait_until
 
 ADMIN_EMAIL, PASSWORD = 'root@example.com', 'correct horse'
 
 
 def job(job_id):
-    ledger.flush()
+    huey.ledger.flush()
     return Job.get_or_none(Job.job_id == job_id)
 
 
@@ -31,8 +29,8 @@ def fails_once_then_succeeds(key):
 
 
 @pytest.fixture
-def admin(auth):
-    return auth.headers(ADMIN_EMAIL, PASSWORD, admin=True)
+def admin(client):
+    return sign_up(client, ADMIN_EMAIL, password=PASSWORD, admin=True).headers
 
 
 @pytest.fixture
@@ -66,10 +64,10 @@ ACTIONS = [('/admin/api/jobs/{id}/retry', None), ('/admin/api/jobs/{id}/revoke',
 def test_every_action_refuses_anonymous_members_and_missing_csrf(app, client, admin, browser_admin,
                                                                  path, body):
     path = path.format(id=succeed(1).id)
-    ledger.flush()
+    huey.ledger.flush()
     anonymous = app.test_client().post(path, json=body)
     assert anonymous.status_code in (302, 401)
-    member = Auth(app.test_client()).headers('member@example.com')
+    member = sign_up(app.test_client(), 'member@example.com').headers
     assert client.post(path, json=body, headers=member).status_code == 403
     cookie_client, token = browser_admin
     assert cookie_client.post(path, json=body).status_code == 403
@@ -110,7 +108,7 @@ def test_retry_through_the_form_shows_the_new_job_with_a_message(app, browser_ad
 def test_retrying_a_job_that_has_not_failed_is_refused_with_a_visible_error(app, client, admin,
                                                                              browser_admin):
     queued = succeed(1).id
-    ledger.flush()
+    huey.ledger.flush()
     response = client.post(f'/admin/api/jobs/{queued}/retry', headers=admin)
     assert response.status_code == 409 and 'this one is queued' in response.json['error']
     cookie_client, token = browser_admin
@@ -177,7 +175,7 @@ def test_bulk_revoke_over_a_filter(client, admin, app):
     waiting = [succeed(n).id for n in range(3)]
     kept = flaky.s('kept', 0)
     huey.enqueue(kept)
-    ledger.flush()
+    huey.ledger.flush()
     response = client.post('/admin/api/jobs/revoke', headers=admin,
                            json={'state': 'queued', 'task': 'tests.sample_tasks.succeed'})
     assert response.json['count'] == 3
@@ -203,6 +201,6 @@ def test_deleting_a_record_removes_the_job_and_its_attempts(client, admin, app, 
 
 def test_a_waiting_job_cannot_be_deleted(client, admin, app):
     queued = succeed(1).id
-    ledger.flush()
+    huey.ledger.flush()
     response = client.delete(f'/admin/api/jobs/{queued}', headers=admin)
     assert response.status_code == 409 and 'revoke it first' in response.json['error']

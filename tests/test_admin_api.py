@@ -1,4 +1,4 @@
-"""The admin JSON over the job ledger (SPEC §5): admins only, filters, pagination, detail.
+"""The admin JSON over the job ledger: admins only, filters, pagination, detail.
 
 Every test runs on SQLite and on PostgreSQL.
 """
@@ -9,10 +9,9 @@ import pytest
 from huey import group
 
 from collab.jobs.models import Job
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from tests.sample_tasks import add, always_fail, succeed, total
-from tests.support import wait_until
+from tests.support import sign_up, wait_until
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -25,13 +24,13 @@ ENDPOINTS = ['/admin/api/jobs', '/admin/api/jobs/{job_id}', '/admin/api/dead-let
 
 
 @pytest.fixture
-def admin(auth):
-    return auth.headers('root@example.com', admin=True)
+def admin(client):
+    return sign_up(client, 'root@example.com', admin=True).headers
 
 
 @pytest.fixture
-def user(auth):
-    return auth.headers('bob@example.com')
+def user(client):
+    return sign_up(client, 'bob@example.com').headers
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def get_jobs(api, headers, **params):
 
 def wait_for_state(job_id, *states, timeout=20):
     def reached():
-        ledger.flush()
+        huey.ledger.flush()
         row = Job.get_or_none(Job.job_id == job_id)
         return row if row is not None and row.state in states else None
     return wait_until(reached, timeout, message=f'job {job_id} to reach {states}')
@@ -205,7 +204,7 @@ def test_a_job_in_the_json_has_every_field_with_iso_utc_millisecond_times(api, a
 
 def test_a_recorded_job_lists_with_real_times(app, api, admin):
     result = succeed(3)
-    ledger.flush()
+    huey.ledger.flush()
     [job] = get_jobs(api, admin, task='tests.sample_tasks.succeed')['jobs']
     assert job['id'] == result.id and job['state'] == 'queued' and job['args'] == [3]
     assert ISO_MS.match(job['enqueued_at'])
@@ -274,7 +273,7 @@ def test_a_refused_message_is_listed_as_a_dead_letter(api, admin, consumer):
     huey.storage.enqueue(b'not a signed message')
 
     def listed():
-        ledger.flush()
+        huey.ledger.flush()
         return api.get('/admin/api/dead-letters', headers=admin).json['dead_letters']
     [letter] = wait_until(listed, timeout=10, message='the dead letter')
     assert letter['size'] == len(b'not a signed message')

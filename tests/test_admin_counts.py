@@ -6,9 +6,9 @@ from peewee import fn
 from collab.jobs import counts
 from collab.db import database
 from collab.jobs.models import Job
-from collab.jobs import ledger
+from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail, succeed
-from tests.support import wait_until
+from tests.support import sign_up, wait_until
 
 
 def true_counts():
@@ -17,8 +17,8 @@ def true_counts():
 
 
 @pytest.fixture
-def admin(auth):
-    return auth.headers('admin@example.com', admin=True)
+def admin(client):
+    return sign_up(client, 'admin@example.com', admin=True).headers
 
 
 def test_counts_follow_inserts_state_changes_and_deletes(app, db_backend):
@@ -37,7 +37,7 @@ def test_counts_follow_inserts_state_changes_and_deletes(app, db_backend):
 def test_counts_follow_the_ledger_through_a_real_consumer(app, consumer, db_backend):
     ids = [succeed(1).id, always_fail('counted').id]
     def done():
-        ledger.flush()
+        huey.ledger.flush()
         return Job.select().where(Job.job_id.in_(ids) & Job.state.in_(['succeeded', 'failed'])).count() == 2
     wait_until(done, timeout=15, message='both jobs to finish')
     assert counts.task_state_counts() == true_counts()
@@ -58,7 +58,7 @@ def test_installing_on_a_ledger_with_jobs_counts_them_once(app):
 def test_stats_report_throughput_failure_rate_and_durations(client, admin, app, consumer):
     ids = [succeed(n).id for n in range(3)] + [always_fail('stats').id]
     def finished():
-        ledger.flush()
+        huey.ledger.flush()
         return Job.select().where(Job.job_id.in_(ids) & Job.finished_at.is_null(False)).count() == 4
     wait_until(finished, timeout=15, message='the jobs to finish')
     ok = Job.select().where(Job.state == 'succeeded').count()   # ours, and any the app started
@@ -85,8 +85,8 @@ def test_metrics_serve_prometheus_text_to_an_admin(client, admin, app):
         assert f'# TYPE {name}' in text
 
 
-def test_metrics_refuse_a_member(client, auth, app):
-    assert client.get('/metrics', headers=auth.headers()).status_code == 403
+def test_metrics_refuse_a_member(client, app):
+    assert client.get('/metrics', headers=sign_up(client).headers).status_code == 403
 
 
 @pytest.mark.env(METRICS_TOKEN='scrape-secret')

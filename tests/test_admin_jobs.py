@@ -6,9 +6,9 @@ import pytest
 
 from collab.fields import utcnow
 from collab.jobs.models import Job
-from collab.jobs import ledger
+from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail
-from tests.support import wait_until
+from tests.support import sign_up, wait_until
 
 XSS = '<script>alert("x")</script>'
 
@@ -19,8 +19,8 @@ def record(job_id, task='tests.sample_tasks.succeed', state='succeeded', args=(1
 
 
 @pytest.fixture
-def admin(auth):
-    return auth.headers('admin@example.com', admin=True)
+def admin(client):
+    return sign_up(client, 'admin@example.com', admin=True).headers
 
 
 @pytest.fixture
@@ -51,16 +51,16 @@ def test_anonymous_is_sent_to_the_login_page(client):
 
 
 @pytest.mark.parametrize('path', ['/admin/jobs', '/admin/jobs/x', '/admin/schedule', '/admin/system'])
-def test_a_member_gets_403_on_every_page(client, auth, path):
-    headers = auth.headers()
+def test_a_member_gets_403_on_every_page(client, path):
+    headers = sign_up(client).headers
     assert client.get(path, headers=headers).status_code == 403
 
 
 @pytest.mark.parametrize('path', ['/admin/api/jobs', '/admin/api/jobs/x', '/admin/api/stats',
                                   '/admin/api/schedule', '/admin/api/counts'])
-def test_the_json_needs_an_admin(client, auth, path):
+def test_the_json_needs_an_admin(client, path):
     assert client.get(path).status_code == 401
-    assert client.get(path, headers=auth.headers()).status_code == 403
+    assert client.get(path, headers=sign_up(client).headers).status_code == 403
 
 
 def test_an_admin_sees_the_dashboard_with_tabs_and_counts(client, admin, jobs):
@@ -197,6 +197,6 @@ def test_an_unknown_job_is_a_404(client, admin, app):
 
 
 def _state(job_id):
-    ledger.flush()
+    huey.ledger.flush()
     job = Job.get_or_none(Job.job_id == job_id)
     return job.state if job else None

@@ -1,9 +1,8 @@
 """Open dashboards hear over /ws when jobs change."""
 import pytest
 
-from tests.realtime_support import Listener, ThreadedServer
 from tests.sample_tasks import succeed
-from tests.support import wait_until
+from tests.support import Listener, ThreadedServer, sign_up, wait_until
 
 
 @pytest.fixture
@@ -13,9 +12,9 @@ def server(app):
     running.stop()
 
 
-def test_an_admin_socket_gets_a_jobs_event_when_a_job_runs(app, server, auth, consumer):
-    admin_token = auth.headers(admin=True)['Authorization'][7:]
-    member_token = auth.headers('bob@example.com')['Authorization'][7:]
+def test_an_admin_socket_gets_a_jobs_event_when_a_job_runs(app, server, client, consumer):
+    admin_token = sign_up(client, admin=True).token
+    member_token = sign_up(client, 'bob@example.com').token
     admin, member = Listener(server.url, admin_token), Listener(server.url, member_token)
     try:
         succeed(1)

@@ -8,11 +8,10 @@ from huey.api import PeriodicTask
 
 from collab.admin.schedule import next_run
 from collab.jobs.models import Job
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from collab.jobs.runner import ConsumerRunner
 from tests.sample_tasks import calls
-from tests.support import wait_until
+from tests.support import sign_up, wait_until
 
 # Two periodic tasks that are due only while a test says so: the scheduler of
 # every other test's consumer never starts them.
@@ -35,8 +34,8 @@ CONTROL = 'tests.test_admin_schedule.control_tick'
 
 
 @pytest.fixture
-def admin(auth):
-    return auth.headers('admin@example.com', admin=True)
+def admin(client):
+    return sign_up(client, 'admin@example.com', admin=True).headers
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def test_a_paused_periodic_task_is_skipped_by_the_scheduler(client, admin, app, 
     runner.start()   # the scheduler checks periodic tasks once at start
     try:
         wait_until(lambda: calls['control_tick'], message='the unpaused periodic task to run')
-        ledger.flush()
+        huey.ledger.flush()
     finally:
         runner.stop()
     assert calls['paused_tick'] == []

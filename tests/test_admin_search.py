@@ -1,7 +1,7 @@
-"""The admin's search over job arguments, with the args index (collab/admin/args_index.py).
+"""The admin's search over job arguments, with the args index (collab/jobs/args_index.py).
 
 Most tests run on SQLite, where the index serves searches of 3 characters or
-more, and on PostgreSQL, where the search scans as it always did: the results
+more, and on PostgreSQL, where the search scans the job table: the results
 must be the same on both, before and after the index catches up.
 """
 import threading
@@ -18,6 +18,7 @@ from collab.schema import create_schema
 from collab.jobs.models import Job
 from tasks.housekeeping import index_job_args
 from collab.jobs.prune import prune_jobs
+from tests.support import sign_up
 
 
 def record(job_id, *args, state='succeeded', **extra):
@@ -27,8 +28,8 @@ def record(job_id, *args, state='succeeded', **extra):
 
 
 @pytest.fixture
-def admin(auth):
-    return auth.headers('admin@example.com', admin=True)
+def admin(client):
+    return sign_up(client, 'admin@example.com', admin=True).headers
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_short_queries_still_match(app, db_backend, search):
     ('100%', ['quoted']), ('a_b', ['quoted']), ('back\\slash', ['quoted']),
     ('"hi"', ['quoted']), ('ünïcödé', ['unicode']),
 ])
-def test_quotes_non_ascii_and_like_wildcards_match_as_before(app, db_backend, search, q, found):
+def test_quotes_non_ascii_and_like_wildcards_match_literally(app, db_backend, search, q, found):
     record('quoted', 'say "hi"', 'café', '100%', 'a_b', 'back\\slash')
     record('plain', 'say hi', 'cafe', '1000', 'axb', 'back/slash')
     record('unicode', 'ünïcödé')

@@ -1,4 +1,4 @@
-"""Auth (SPEC §4): register, log in and out, bearer tokens, /api/me, CSRF, the first admin.
+"""Auth: register, log in and out, bearer tokens, /api/me, CSRF, the first admin.
 
 Every test runs on SQLite and on PostgreSQL.
 """
@@ -11,7 +11,7 @@ import pytest
 from collab import create_app
 from collab.db import close_connection
 from collab.models import ApiToken, User
-from tests.support import page_csrf_token
+from tests.support import page_csrf_token, register as register_user, sign_in, sign_up
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -150,10 +150,9 @@ def test_an_unknown_bearer_token_is_unauthorised(client):
     assert_error(client.get('/api/me', headers=bearer('made-up-token')), 401)
 
 
-def test_logout_revokes_the_bearer_token(app, client, auth):
-    auth.register()
-    token = auth.login()['token']
-    other = auth.login()['token']
+def test_logout_revokes_the_bearer_token(app, client):
+    token = sign_up(client, name='Ann').token
+    other = sign_in(client).token
     api = app.test_client()
     assert api.post('/api/auth/logout', headers=bearer(token)).status_code == 200
     assert_error(api.get('/api/me', headers=bearer(token)), 401)
@@ -161,17 +160,15 @@ def test_logout_revokes_the_bearer_token(app, client, auth):
     assert api.get('/api/me', headers=bearer(other)).status_code == 200
 
 
-def test_logout_ends_the_cookie_session(client, auth):
-    auth.register()
-    auth.login()
+def test_logout_ends_the_cookie_session(client):
+    sign_up(client, name='Ann')
     csrf = client.get('/api/auth/csrf').json['csrf_token']
     assert client.post('/api/auth/logout', headers={'X-CSRF-Token': csrf}).status_code == 200
     assert_error(client.get('/api/me'), 401)
 
 
-def test_passwords_and_tokens_are_stored_hashed(client, auth):
-    auth.register()
-    token = auth.login()['token']
+def test_passwords_and_tokens_are_stored_hashed(client):
+    token = sign_up(client, name='Ann').token
     user = User.get(User.email == ANN['email'])
     assert ANN['password'] not in user.password_hash
     assert user.password_hash.split(':')[0] in ('scrypt', 'pbkdf2')
@@ -181,14 +178,14 @@ def test_passwords_and_tokens_are_stored_hashed(client, auth):
 
 # ------------------------------------------------------------------ /api/me
 
-def test_me_shows_the_current_user(app, auth):
-    headers = auth.headers(name='Ann')
+def test_me_shows_the_current_user(app, client):
+    headers = sign_up(client, name='Ann').headers
     me = app.test_client().get('/api/me', headers=headers).json
     assert (me['email'], me['name'], me['push']) == ('ann@example.com', 'Ann', True)
 
 
-def test_patch_me_changes_the_name_and_push(app, auth):
-    headers = auth.headers()
+def test_patch_me_changes_the_name_and_push(app, client):
+    headers = sign_up(client).headers
     api = app.test_client()
     response = api.patch('/api/me', json={'name': '  Ann B.  ', 'push': False}, headers=headers)
     assert response.status_code == 200
@@ -206,8 +203,8 @@ def test_patch_me_changes_the_name_and_push(app, auth):
     ({'push': 0}, 'push'),
     ({}, None),
 ])
-def test_patch_me_rejects_bad_input(app, auth, body, field):
-    headers = auth.headers(name='Ann')
+def test_patch_me_rejects_bad_input(app, client, body, field):
+    headers = sign_up(client, name='Ann').headers
     assert_error(app.test_client().patch('/api/me', json=body, headers=headers), 400, field)
     user = User.get(User.email == ANN['email'])
     assert (user.name, user.push_enabled) == ('Ann', True)
@@ -215,26 +212,24 @@ def test_patch_me_rejects_bad_input(app, auth, body, field):
 
 # ------------------------------------------------------------------ CSRF
 
-def test_a_cookie_authenticated_write_without_csrf_token_is_forbidden(client, auth):
-    auth.register()
-    auth.login()
+def test_a_cookie_authenticated_write_without_csrf_token_is_forbidden(client):
+    sign_up(client, name='Ann')
     assert_error(client.patch('/api/me', json={'name': 'Mallory'}), 403)
     assert_error(client.patch('/api/me', json={'name': 'Mallory'},
                               headers={'X-CSRF-Token': 'guessed'}), 403)
     assert User.get(User.email == ANN['email']).name == 'Ann'
 
 
-def test_a_cookie_authenticated_write_with_the_csrf_token_is_allowed(client, auth):
-    auth.register()
-    auth.login()
+def test_a_cookie_authenticated_write_with_the_csrf_token_is_allowed(client):
+    sign_up(client, name='Ann')
     token = client.get('/api/auth/csrf').json['csrf_token']
     response = client.patch('/api/me', json={'name': 'Ann B.'}, headers={'X-CSRF-Token': token})
     assert response.status_code == 200
     assert User.get(User.email == ANN['email']).name == 'Ann B.'
 
 
-def test_bearer_authenticated_writes_need_no_csrf_token(app, auth):
-    headers = auth.headers()
+def test_bearer_authenticated_writes_need_no_csrf_token(app, client):
+    headers = sign_up(client).headers
     response = app.test_client().patch('/api/me', json={'name': 'Script'}, headers=headers)
     assert response.status_code == 200 and response.json['name'] == 'Script'
 
@@ -276,8 +271,8 @@ def test_no_admin_is_created_without_both_variables(app):
 
 # ------------------------------------------------------------------ the sign-in page
 
-def test_the_login_page_signs_in_and_follows_a_local_next(client, auth):
-    auth.register()
+def test_the_login_page_signs_in_and_follows_a_local_next(client):
+    register_user(client, name='Ann')
     assert client.get('/login').status_code == 200
     response = client.post('/login?next=/api/me', data={'email': 'ANN@example.com',
                                                         'password': ANN['password'],
@@ -289,8 +284,8 @@ def test_the_login_page_signs_in_and_follows_a_local_next(client, auth):
 
 @pytest.mark.parametrize('target', ['https://evil.example/steal', '//evil.example/steal',
                                     'javascript:alert(1)', r'/\evil.example'])
-def test_the_login_page_refuses_an_off_site_next(client, auth, target):
-    auth.register()
+def test_the_login_page_refuses_an_off_site_next(client, target):
+    register_user(client, name='Ann')
     response = client.post('/login', query_string={'next': target},
                            data={'email': ANN['email'], 'password': ANN['password'],
                                  'csrf_token': page_csrf_token(client)})
@@ -301,8 +296,8 @@ def test_the_login_page_refuses_an_off_site_next(client, auth, target):
     assert urlparse(landing).scheme == 'http' and urlparse(landing).netloc == 'localhost'
 
 
-def test_the_login_page_shows_an_error_for_wrong_credentials(client, auth):
-    auth.register()
+def test_the_login_page_shows_an_error_for_wrong_credentials(client):
+    register_user(client, name='Ann')
     response = client.post('/login', data={'email': ANN['email'], 'password': 'wrong horse',
                                            'csrf_token': page_csrf_token(client)})
     assert response.status_code == 401

@@ -10,13 +10,12 @@ import urllib.request
 import pytest
 
 import tasks
-from collab import prepare
+from collab.startup import prepare
 from collab.db import close_connection
 from collab.settings import Settings
-from collab.jobs import ledger
 from tasks.activity import log_activity
-from collab.jobs.engine import huey
-from tests.conftest import ADMIN
+from collab.jobs.instance import huey
+from tests.support import ADMIN, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +28,7 @@ def server_queue(live_server):
     prepare(settings)
     tasks.configure(settings)
     yield
-    ledger.flush()
+    huey.ledger.flush()
     huey.storage.close()
     close_connection()
 
@@ -47,11 +46,11 @@ def enqueue_failing_activity(workspace_id):
     task = log_activity.s(workspace_id, None, 'document.created', 'document')
     task.retries = 0   # fail for good at once; the admin's retry gets the default retries
     huey.enqueue(task)
-    ledger.flush()
+    huey.ledger.flush()
     return task.id
 
 
-def sign_in(page, live_server):
+def sign_in_on_page(page, live_server):
     page.goto(live_server.url + '/admin/jobs')
     assert '/login' in page.url
     page.fill('input[name=email]', ADMIN['email'])
@@ -61,7 +60,7 @@ def sign_in(page, live_server):
 
 
 def test_a_failing_job_goes_failed_live_and_its_retry_succeeds(live_server, server_queue, page):
-    sign_in(page, live_server)
+    sign_in_on_page(page, live_server)
     page.evaluate('window.notReloaded = true')
     failed_id = enqueue_failing_activity(workspace_id=1)
 
@@ -74,7 +73,7 @@ def test_a_failing_job_goes_failed_live_and_its_retry_succeeds(live_server, serv
     traceback = page.inner_text('details.attempt[open] pre.traceback')
     assert 'Traceback (most recent call last)' in traceback and 'FOREIGN KEY' in traceback
 
-    token = api(live_server, '/api/auth/login', ADMIN)['token']
+    token = sign_in(live_server.url, **ADMIN).token
     workspace = api(live_server, '/api/workspaces', {'name': 'Launch'}, token)
     assert workspace['id'] == 1
 
@@ -88,7 +87,7 @@ def test_a_failing_job_goes_failed_live_and_its_retry_succeeds(live_server, serv
 def test_the_dashboard_follows_dark_mode_and_fits_a_phone(live_server, page):
     page.set_viewport_size({'width': 375, 'height': 700})
     page.emulate_media(color_scheme='dark')
-    sign_in(page, live_server)
+    sign_in_on_page(page, live_server)
     background = page.evaluate('getComputedStyle(document.body).backgroundColor')
     assert background == 'rgb(21, 23, 27)'
     assert page.evaluate('document.documentElement.scrollWidth') <= 375

@@ -1,7 +1,7 @@
 """The real server in a real browser: one member edits a document, another sees it live."""
 import pytest
 
-from tests.realtime_support import Api
+from tests.support import sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -16,8 +16,8 @@ def sign_in(page, base, email):
 
 def test_an_edit_shows_up_as_a_live_notification_without_reloading(live_server, browser):
     base = live_server.url
-    ann = Api(base).sign_up('ann@example.com', 'Ann')
-    bob = Api(base).sign_up('bob@example.com', 'Bob')
+    ann = sign_up(base, 'ann@example.com', 'Ann')
+    bob = sign_up(base, 'bob@example.com', 'Bob')
     workspace = ann.call('POST', '/api/workspaces', {'name': 'Garden club'})
     doc = ann.call('POST', f"/api/workspaces/{workspace['id']}/documents",
                    {'title': 'Plan', 'content': 'Plant tomatoes'})

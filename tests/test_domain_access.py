@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from tests.domain import team  # noqa: F401
+from tests.support import sign_in
 
 # (method, url, json body) — {ws}, {doc}, {channel}, {file}, {export} are filled in.
 MEMBER_ROUTES = [
@@ -123,8 +123,8 @@ def test_bad_query_arguments_are_a_400(client, team):
         assert response.status_code == 400, (url, response.json)
 
 
-def test_cookie_writes_need_the_csrf_token(client, team, auth):
-    auth.login('ann@example.com')
+def test_cookie_writes_need_the_csrf_token(client, team):
+    sign_in(client, 'ann@example.com')
     url = f'/api/workspaces/{team.ws_id}/documents'
     refused = client.post(url, json={'title': 't'})
     assert refused.status_code == 403 and 'CSRF' in refused.json['error']

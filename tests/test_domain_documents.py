@@ -2,8 +2,7 @@
 import pytest
 
 from collab.models import Activity, DocumentVersion
-from tests.domain import team, wait_for_jobs_idle  # noqa: F401
-from tests.support import wait_until
+from tests.support import wait_for_jobs_idle, wait_until
 
 
 def versions(client, doc_id, headers):
@@ -42,7 +41,7 @@ def test_search_ranks_title_hits_first_and_escapes_snippets(client, team, consum
     assert odd.status_code == 200   # operators are plain words, never a syntax error
 
 
-def test_search_sees_only_its_own_workspace(client, team, consumer, auth):
+def test_search_sees_only_its_own_workspace(client, team, consumer):
     team.document('Secret', 'the password is marigold')
     other = client.post('/api/workspaces', json={'name': 'Other'}, headers=team.eve).json
     wait_for_jobs_idle()

@@ -1,7 +1,7 @@
 """The server-rendered pages, through the test client (no JavaScript needed to read)."""
 import re
 
-from tests.domain import team, wait_for_jobs_idle  # noqa: F401
+from tests.support import wait_for_jobs_idle
 
 
 def csrf(client):

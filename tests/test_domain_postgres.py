@@ -6,8 +6,7 @@ import pytest
 
 from collab.models import Notification
 from tasks.activity import generate_daily_digest
-from tests.domain import team, wait_for_jobs_idle  # noqa: F401
-from tests.support import wait_until
+from tests.support import wait_for_jobs_idle, wait_until
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 

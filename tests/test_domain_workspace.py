@@ -5,11 +5,10 @@ from datetime import timedelta
 
 from collab.fields import utcnow
 from collab.models import Export, File, Invite
-from tests.domain import team, wait_for_jobs_idle  # noqa: F401
-from tests.support import wait_until
+from tests.support import wait_for_jobs_idle, wait_until
 
 
-def test_an_invite_makes_its_holder_a_member_once(client, team, auth):
+def test_an_invite_makes_its_holder_a_member_once(client, team):
     invite = client.post(f'/api/workspaces/{team.ws_id}/invites',
                          json={'email': 'Eve@Example.com'}, headers=team.bob)
     assert invite.status_code == 201 and invite.json['email'] == 'eve@example.com'

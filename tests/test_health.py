@@ -1,4 +1,4 @@
-"""GET /healthz (SPEC §4): the database, the queue, and the consumers with a live heartbeat."""
+"""GET /healthz: the database, the queue, and the consumers with a live heartbeat."""
 from datetime import timedelta
 
 import pytest

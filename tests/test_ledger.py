@@ -8,25 +8,12 @@ from huey.serializer import SignedSerializer
 
 from collab.admin.queries import attempts_of
 from collab.jobs.models import DeadLetter, Job, JobAttempt
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from tests.sample_tasks import (add, always_fail, calls, flaky, never_due, succeed,
                                 total)
-from tests.support import wait_until
+from tests.support import job, wait_for_state, wait_until
 
 pytestmark = pytest.mark.usefixtures('queue_backend')
-
-
-def job(job_id):
-    ledger.flush()
-    return Job.get_or_none(Job.job_id == job_id)
-
-
-def wait_for_state(job_id, *states, timeout=15):
-    def reached():
-        row = job(job_id)
-        return row if row is not None and row.state in states else None
-    return wait_until(reached, timeout, message=f'job {job_id} to reach {states}')
 
 
 def test_a_job_that_succeeds_is_recorded_from_queue_to_end(app, consumer):
@@ -145,7 +132,7 @@ def test_a_tampered_message_is_refused_never_unpickled_and_recorded(app, consume
     forged = SignedSerializer(secret='not our key', salt='collab.tasks')._sign(pickle.dumps(Exploit()))
     huey.storage.enqueue(forged)
     huey.storage.enqueue(b'not a message at all')
-    wait_until(lambda: ledger.flush() and DeadLetter.select().count() == 2, timeout=10,
+    wait_until(lambda: huey.ledger.flush() and DeadLetter.select().count() == 2, timeout=10,
                message='two dead letters')
     assert not marker.exists()
     errors = [d.error for d in DeadLetter.select()]
@@ -161,7 +148,7 @@ def test_a_ledger_failure_never_breaks_the_task(app, consumer):
         succeed(123)
         wait_until(lambda: 123 in calls['succeed'], timeout=10, message='the task to run')
     finally:
-        ledger.flush(30)
+        huey.ledger.flush(30)
         database.execute_sql('ALTER TABLE job_away RENAME TO job')
 
 
@@ -173,5 +160,5 @@ def test_an_enqueue_while_redis_is_down_is_never_recorded_as_queued(app, queue_b
             succeed(1)
     finally:
         redis_server.start()
-    ledger.flush()
+    huey.ledger.flush()
     assert Job.select().count() == 0

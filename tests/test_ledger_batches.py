@@ -7,27 +7,38 @@ import uuid
 import pytest
 
 from collab.admin.queries import attempts_of
+from collab.db import database
 from collab.fields import utcnow
+from collab.jobs.instance import huey
+from collab.jobs.ledger.batch import write_batch
+from collab.jobs.ledger.events import Finished, Run, Stored
 from collab.jobs.models import FAILED, RETRYING, SUCCEEDED, Job, JobAttempt
-from collab.jobs import ledger
-from collab.jobs.engine import huey
 from tests.sample_tasks import calls, flaky_now, succeed
-from tests.test_ledger import wait_for_state
+from tests.support import wait_for_state
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
 
+def stored_event(task):
+    """The job stored by this thread, as the 'stored' receiver reports it."""
+    return Stored(task, utcnow(), task.retries, task.eta, huey.context.current, None)
+
+
 def events(task, end_state=None, error=None):
-    """'stored', 'executing' and (with an end state) 'finished', as the receivers build them."""
+    """Stored, Run and (with an end state) Finished, as the receivers report them."""
     huey.serialize_task(task)
-    stored = ('stored', ledger.Stored(task))
+    stored = stored_event(task)
     time.sleep(0.002)   # a run starts a little after its job was stored
-    found = [stored, ('executing', ledger.Run(task, utcnow(), 'consumer-1'))]
+    found = [stored, Run(task, task.retries, utcnow(), 'consumer-1')]
     if end_state:
         outcome = 'succeeded' if end_state == SUCCEEDED else 'error'
-        found.append(('finished', ledger.End(task.id, end_state, utcnow(), 2.5, outcome,
-                                             error, None)))
+        found.append(Finished(task.id, end_state, utcnow(), 2.5, outcome, error))
     return found
+
+
+def write(events):
+    """One batch, as the ledger writer writes it."""
+    write_batch(database.obj, events)
 
 
 def record(task):
@@ -48,20 +59,20 @@ def test_a_job_stored_and_run_is_recorded_alike_however_its_events_arrive(app, a
     task = succeed.s(3)
     stored, started, ended = events(task, SUCCEEDED)
     if arrival == 'one batch':
-        ledger.writer._apply([stored, started, ended])
+        write([stored, started, ended])
     elif arrival == 'run reported first':   # a worker beat the storing thread to the writer
-        ledger.writer._apply([started, ended, stored])
+        write([started, ended, stored])
     elif arrival == 'run written first':   # by a consumer in another process
-        ledger.writer._apply([started, ended])
-        ledger.writer._apply([stored])
+        write([started, ended])
+        write([stored])
     else:
         for event in (stored, started, ended):
-            ledger.writer._apply([event])
+            write([event])
     row = record(task)
     assert (row.state, row.attempts, row.consumer, row.duration_ms) == (SUCCEEDED, 1, 'consumer-1', 2.5)
     assert row.to_dict()['args'] == [3] and bytes(row.message) == task.signed_message
     # Enqueued when it was stored, whichever event came first.
-    assert row.enqueued_at == stored[1].at < row.started_at
+    assert row.enqueued_at == stored.at < row.started_at
     assert row.finished_at >= row.started_at
     assert outcomes(task) == ['succeeded']
     # Folded, a first attempt that succeeded is the job's own row: no attempt row.
@@ -73,13 +84,13 @@ def test_a_run_recorded_before_its_store_keeps_the_message_to_run_it_again(app):
     recovered) even when the job's store never reaches the ledger."""
     data = huey.serialize_task(succeed.s(4))
     task = huey.deserialize_task(data)
-    ledger.writer._apply([('executing', ledger.Run(task, utcnow(), 'consumer-1'))])
+    write([Run(task, task.retries, utcnow(), 'consumer-1')])
     assert bytes(record(task).message) == data
 
 
 def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attempt(app):
     task = succeed.s(4)
-    ledger.writer._apply(events(task))
+    write(events(task))
     row = record(task)
     assert (row.state, row.attempts, row.finished_at) == ('running', 1, None)
     assert outcomes(task) == [None]
@@ -87,8 +98,8 @@ def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attem
 
 def test_a_retry_stored_and_run_in_one_batch_adds_an_attempt(app):
     task = succeed.s(5)
-    ledger.writer._apply(events(task, RETRYING, 'ValueError: first'))
-    ledger.writer._apply(events(task, FAILED, 'ValueError: second'))
+    write(events(task, RETRYING, 'ValueError: first'))
+    write(events(task, FAILED, 'ValueError: second'))
     row = record(task)
     assert (row.state, row.attempts, row.error) == (FAILED, 2, 'ValueError: second')
     assert outcomes(task) == ['error', 'error']
@@ -103,10 +114,10 @@ def test_a_success_after_a_failed_attempt_keeps_both_attempt_rows(app, consumer)
 
 def test_a_pipeline_stage_keeps_its_links_when_folded(app):
     head = succeed.s(1).then(succeed, 2)
-    ledger.writer._apply(events(head, SUCCEEDED))
+    write(events(head, SUCCEEDED))
     huey.context.current = head   # the head's thread stores the next stage
     try:
-        ledger.writer._apply(events(head.on_complete, SUCCEEDED))
+        write(events(head.on_complete, SUCCEEDED))
     finally:
         huey.context.current = None
     stage = record(head.on_complete)
@@ -125,7 +136,7 @@ def test_task_ids_are_unique_uuids_that_grow_with_time(app):
 def test_many_jobs_in_one_batch_each_get_their_own_record(app):
     tasks = [succeed.s(n) for n in range(120)]   # more jobs than one statement writes
     stored, started, ended = zip(*(events(task, SUCCEEDED) for task in tasks))
-    ledger.writer._apply([*stored, *started, *ended])
+    write([*stored, *started, *ended])
     rows = {row.job_id: row for row in Job.select().where(Job.job_id.in_([t.id for t in tasks]))}
     assert [rows[t.id].to_dict()['args'] for t in tasks] == [[n] for n in range(120)]
     assert {(row.state, row.attempts) for row in rows.values()} == {(SUCCEEDED, 1)}
@@ -136,11 +147,11 @@ def test_a_job_that_fails_and_runs_again_within_one_batch_has_both_attempts(app)
     first = events(task, RETRYING, 'ValueError: first')
     huey.context.current = task   # a retry is stored by the failed run's own thread
     try:
-        again = ('stored', ledger.Stored(task))
+        again = stored_event(task)
     finally:
         huey.context.current = None
     second = events(task, SUCCEEDED)[1:]
-    ledger.writer._apply(first + [again] + second)
+    write(first + [again] + second)
     row = record(task)
     assert (row.state, row.attempts) == (SUCCEEDED, 2)
     assert outcomes(task) == ['error', 'succeeded']

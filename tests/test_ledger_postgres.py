@@ -6,10 +6,9 @@ from huey import group
 from collab.admin.queries import attempts_of
 from collab.db import database
 from collab.jobs.models import Job, JobAttempt
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from tests.sample_tasks import add, always_fail, calls, succeed, total
-from tests.support import wait_until
-from tests.test_ledger import job, wait_for_state
+from tests.support import job, wait_for_state, wait_until
 
 pytestmark = [pytest.mark.usefixtures('db_backend', 'queue_backend'),
               pytest.mark.parametrize('db_backend', ['postgres'], indirect=True)]

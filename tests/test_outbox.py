@@ -9,8 +9,9 @@ import pytest
 from collab.fields import utcnow
 from collab.jobs.models import DeadLetter, Job, OutboxMessage
 from collab.transactions import writing
-from collab.jobs import ledger, outbox
-from collab.jobs.engine import huey, task_name
+from collab.jobs import outbox
+from collab.jobs.instance import huey
+from collab.jobs.names import task_name
 from tests.sample_tasks import add, calls, succeed
 from tests.support import wait_until
 
@@ -32,7 +33,7 @@ def test_an_accepted_job_reaches_the_queue_and_is_recorded_as_accepted(app):
     accept(task, wake=False)
     after = utcnow()
     time.sleep(0.01)   # it moves later than it was accepted
-    assert ledger.flush()
+    assert huey.ledger.flush()
     assert OutboxMessage.select().count() == 0
     assert huey.storage.queue_size() == 1
     row = Job.get(Job.job_id == task.id)
@@ -47,7 +48,7 @@ def test_a_rolled_back_transaction_leaves_no_job(app):
         with writing():
             outbox.put(succeed.s(1))
             raise RuntimeError('the change failed')
-    assert ledger.flush()
+    assert huey.ledger.flush()
     assert OutboxMessage.select().count() == Job.select().count() == huey.storage.queue_size() == 0
 
 
@@ -56,7 +57,7 @@ def test_an_accepted_pipeline_keeps_its_links_and_runs(app, consumer):
     accept(head)
 
     def both_succeeded():
-        ledger.flush()
+        huey.ledger.flush()
         rows = list(Job.select().where(Job.pipeline_id == head.id))
         return rows if len(rows) == 2 and {r.state for r in rows} == {'succeeded'} else None
     rows = wait_until(both_succeeded, timeout=10, message='both stages to succeed')
@@ -68,10 +69,10 @@ def test_a_message_that_does_not_verify_is_not_recorded_and_becomes_a_dead_lette
     with writing():
         OutboxMessage.create(data=b'not a message at all', priority=0)
     accept(succeed.s(3))
-    wait_until(lambda: ledger.flush() and DeadLetter.select().count() == 1, timeout=10,
+    wait_until(lambda: huey.ledger.flush() and DeadLetter.select().count() == 1, timeout=10,
                message='the dead letter')
     wait_until(lambda: 3 in calls['succeed'], timeout=10, message='the good job to run')
-    assert ledger.flush()
+    assert huey.ledger.flush()
     periodic = {task_name(task) for task in huey._registry.periodic_tasks}
     assert [row.task for row in Job.select() if row.task not in periodic] == [
         'tests.sample_tasks.succeed']
@@ -84,7 +85,7 @@ def test_while_the_queue_is_down_waiting_jobs_show_queued_and_move_once_it_is_ba
     redis_server.stop()
     try:
         accept(*tasks)
-        assert ledger.flush()
+        assert huey.ledger.flush()
         # Recorded by the dispatcher while they wait, once: each message says so.
         assert [m.recorded for m in OutboxMessage.select()] == [True, True, True]
         rows = {row.job_id: row for row in Job.select()}
@@ -93,7 +94,7 @@ def test_while_the_queue_is_down_waiting_jobs_show_queued_and_move_once_it_is_ba
         assert not outbox.dispatcher.healthy
     finally:
         redis_server.start()
-    wait_until(lambda: ledger.flush() and OutboxMessage.select().count() == 0, timeout=15,
+    wait_until(lambda: huey.ledger.flush() and OutboxMessage.select().count() == 0, timeout=15,
                message='the outbox to drain once Redis is back')
     assert huey.storage.queue_size() == 3
     assert {row.job_id: (row.state, row.enqueued_at) for row in Job.select()} == {

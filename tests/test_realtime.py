@@ -6,9 +6,7 @@ import websocket
 
 from collab import broadcast
 from tasks.activity import generate_daily_digest
-from tests.domain import team, wait_for_jobs_idle  # noqa: F401
-from tests.realtime_support import Listener, ThreadedServer
-from tests.support import wait_until
+from tests.support import Listener, ThreadedServer, sign_in, wait_for_jobs_idle, wait_until
 
 
 @pytest.fixture
@@ -38,8 +36,8 @@ def test_a_socket_needs_a_login_and_a_same_site_origin(server, team):
     same_site.close()
 
 
-def test_a_session_cookie_authenticates_the_socket(server, team, client, auth):
-    auth.login('bob@example.com')
+def test_a_session_cookie_authenticates_the_socket(server, team, client):
+    sign_in(client, 'bob@example.com')
     cookie = client.get_cookie('collab_session')
     listener = Listener(server.url, origin=server.url, cookie=f'collab_session={cookie.value}')
     assert listener.of_type('hello')[0]['user_id'] == team.user_id(team.bob)

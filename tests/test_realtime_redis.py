@@ -7,8 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.realtime_support import Api, Listener
-from tests.support import ROOT, LiveServer, wait_until
+from tests.support import ROOT, Listener, LiveServer, sign_up, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +34,8 @@ def web_and_worker(tmp_path, redis_url):
 
 def test_notifications_from_a_worker_process_reach_a_web_process_socket(web_and_worker):
     web, worker = web_and_worker
-    ann = Api(web.url).sign_up('ann@example.com', 'Ann')
-    bob = Api(web.url).sign_up('bob@example.com', 'Bob')
+    ann = sign_up(web.url, 'ann@example.com', 'Ann')
+    bob = sign_up(web.url, 'bob@example.com', 'Bob')
     workspace = ann.call('POST', '/api/workspaces', {'name': 'Garden club'})
     invite = ann.call('POST', f"/api/workspaces/{workspace['id']}/invites",
                       {'email': 'bob@example.com'})
@@ -60,7 +59,7 @@ def test_notifications_from_a_worker_process_reach_a_web_process_socket(web_and_
 
 def _run_digest_in_the_worker(web, workspace_id):
     """Enqueue generate_daily_digest from another process, as a scheduler would."""
-    script = ('import sys, tasks; from collab import prepare; from collab.settings import Settings;'
+    script = ('import sys, tasks; from collab.startup import prepare; from collab.settings import Settings;'
               'from tasks.activity import generate_daily_digest;'
               's = Settings.from_env(); prepare(s); tasks.configure(s);'
               'generate_daily_digest(int(sys.argv[1]))')

@@ -6,12 +6,9 @@ deleted with its claim's ack: these tests hold revocation to Huey's meaning.
 """
 import pytest
 from huey.constants import EmptyData
-
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from tests.sample_tasks import calls, flaky, sleep_for, succeed
-from tests.support import wait_until
-from tests.test_ledger import wait_for_state
+from tests.support import wait_for_state, wait_until
 
 pytestmark = pytest.mark.usefixtures('queue_backend')
 
@@ -58,7 +55,7 @@ def test_a_flag_set_while_a_job_runs_is_cleared_after_it(app, consumer):
     wait_until(lambda: calls['revoked-mid-run'], timeout=10, message='the job to start')
     huey.revoke_by_id(result.id)
     wait_for_state(result.id, 'succeeded')
-    ledger.flush()
+    huey.ledger.flush()
     assert huey.storage.peek_data(f'r:{result.id}') is EmptyData
 
 

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import ADMIN
-from tests.support import ROOT, LiveServer, free_port, http_json, wait_until
+from tests.support import ADMIN, ROOT, LiveServer, free_port, http_json, sign_in, sign_up, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -20,19 +19,6 @@ pytestmark = pytest.mark.slow
 def call(server, method, path, body=None, token=None):
     """(status, JSON body) of one HTTP request to a live server."""
     return http_json(server.url, method, path, body, token)
-
-
-def login(server, email, password):
-    status, body = call(server, 'POST', '/api/auth/login', {'email': email, 'password': password})
-    assert status == 200, body
-    return body['token']
-
-
-def user_token(server, email='ann@example.com'):
-    status, body = call(server, 'POST', '/api/auth/register',
-                        {'email': email, 'name': 'Ann', 'password': 'correct horse'})
-    assert status == 201, body
-    return login(server, email, 'correct horse')
 
 
 def create_workspace(server, token, name='Team'):
@@ -73,9 +59,9 @@ def test_run_py_serves_with_an_embedded_consumer_and_a_job_flows(live_server):
     wait_until(lambda: healthz(live_server) == (200, {'db': 'ok', 'queue': 'ok', 'consumers': 1}),
                timeout=15, message='/healthz to report one consumer')
 
-    workspace = create_workspace(live_server, user_token(live_server))
+    workspace = create_workspace(live_server, sign_up(live_server.url, name='Ann').token)
 
-    admin = login(live_server, ADMIN['email'], ADMIN['password'])
+    admin = sign_in(live_server.url, **ADMIN).token
     job = wait_for_job(live_server, admin, 'activity.log_activity', 'succeeded')
     assert job['args'][:3] == [workspace['id'], workspace['owner_id'], 'workspace.created']
     assert job['attempts'] == 1
@@ -166,7 +152,7 @@ def test_create_admin_creates_then_promotes(tmp_path):
     # An ordinary user, registered through the API of a real server ...
     server = LiveServer(data_dir).start()
     try:
-        user_token(server, 'carol@example.com')
+        sign_up(server.url, 'carol@example.com')
     finally:
         assert server.stop() == 0
     assert not read_user(data_dir, 'carol@example.com')['is_admin']
@@ -205,9 +191,9 @@ def test_worker_and_web_processes_share_redis_and_the_database(tmp_path, redis_u
         wait_until(lambda: healthz(web)[1].get('consumers', 0) >= 1, timeout=15,
                    message='/healthz on web to count the worker')
 
-        create_workspace(web, user_token(web))
+        create_workspace(web, sign_up(web.url, name='Ann').token)
 
-        admin = login(web, ADMIN['email'], ADMIN['password'])
+        admin = sign_in(web.url, **ADMIN).token
         job = wait_for_job(web, admin, 'activity.log_activity', 'succeeded')
         assert job['consumer'] == worker_id
         assert 'log_activity' in worker.output()      # it ran there ...
@@ -226,15 +212,15 @@ def test_job_records_survive_a_restart(tmp_path):
     env = {'ADMIN_EMAIL': ADMIN['email'], 'ADMIN_PASSWORD': ADMIN['password']}
     first = LiveServer(tmp_path / 'data', env=env).start()
     try:
-        create_workspace(first, user_token(first))
-        admin = login(first, ADMIN['email'], ADMIN['password'])
+        create_workspace(first, sign_up(first.url, name='Ann').token)
+        admin = sign_in(first.url, **ADMIN).token
         job = wait_for_job(first, admin, 'activity.log_activity', 'succeeded')
     finally:
         assert first.stop() == 0
 
     second = LiveServer(tmp_path / 'data', env=env).start()
     try:
-        admin = login(second, ADMIN['email'], ADMIN['password'])
+        admin = sign_in(second.url, **ADMIN).token
         listed = {j['id']: j for j in jobs(second, admin)}
         assert job['id'] in listed
         assert listed[job['id']]['state'] == 'succeeded'

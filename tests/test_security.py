@@ -4,7 +4,7 @@ import time
 import pytest
 
 from collab.security import LOGIN_TRIES_PER_MINUTE
-from tests.support import page_csrf_token
+from tests.support import page_csrf_token, register
 
 
 def login(client, email, password):
@@ -20,8 +20,8 @@ def one_window():
         time.sleep(left + 0.1)
 
 
-def test_sign_in_is_refused_after_too_many_failures_for_an_account(one_window, client, auth):
-    auth.register('ann@example.com', 'Ann', 'correct horse')
+def test_sign_in_is_refused_after_too_many_failures_for_an_account(one_window, client):
+    register(client, 'ann@example.com', 'Ann', 'correct horse')
     for _ in range(LOGIN_TRIES_PER_MINUTE):
         assert login(client, 'ann@example.com', 'wrong guess').status_code == 401
     response = login(client, 'ann@example.com', 'correct horse')
@@ -29,15 +29,15 @@ def test_sign_in_is_refused_after_too_many_failures_for_an_account(one_window, c
     assert 'try again in' in response.json['error']
 
 
-def test_failures_from_one_address_throttle_every_account_it_tries(one_window, client, auth):
-    auth.register('bob@example.com', 'Bob', 'correct horse')
+def test_failures_from_one_address_throttle_every_account_it_tries(one_window, client):
+    register(client, 'bob@example.com', 'Bob', 'correct horse')
     for n in range(LOGIN_TRIES_PER_MINUTE):
         login(client, f'nobody{n}@example.com', 'guess')
     assert login(client, 'bob@example.com', 'correct horse').status_code == 429
 
 
-def test_successful_sign_ins_are_not_counted(client, auth):
-    auth.register('cat@example.com', 'Cat', 'correct horse')
+def test_successful_sign_ins_are_not_counted(client):
+    register(client, 'cat@example.com', 'Cat', 'correct horse')
     for _ in range(LOGIN_TRIES_PER_MINUTE + 2):
         assert login(client, 'cat@example.com', 'correct horse').status_code == 200
 
@@ -60,15 +60,15 @@ def test_pages_carry_security_headers(client):
     assert response.headers['X-Frame-Options'] == 'DENY'
 
 
-def test_the_session_cookie_is_httponly_and_samesite_lax(client, auth):
-    auth.register()
+def test_the_session_cookie_is_httponly_and_samesite_lax(client):
+    register(client, name='Ann')
     login(client, 'ann@example.com', 'correct horse')
     cookie = client.get_cookie('collab_session')
     assert cookie.http_only and cookie.same_site == 'Lax' and not cookie.secure
 
 
-def test_the_session_cookie_is_secure_over_https(app, auth):
-    auth.register()
+def test_the_session_cookie_is_secure_over_https(app, client):
+    register(client, name='Ann')
     https = app.test_client()
     https.post('/api/auth/login', json={'email': 'ann@example.com', 'password': 'correct horse'},
                base_url='https://localhost')

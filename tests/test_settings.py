@@ -1,4 +1,4 @@
-"""Settings (SPEC §2): defaults, the .env file, one clear error per bad value, the secret key."""
+"""Settings: defaults, the .env file, one clear error per bad value, the secret key."""
 import os
 import stat
 

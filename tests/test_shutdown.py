@@ -7,12 +7,11 @@ import time
 import pytest
 
 import tasks
-from collab import prepare
+from collab.startup import prepare
 from collab.db import close_connection
 from collab.jobs.models import INTERRUPTED, RUNNING, SUCCEEDED, Job, JobAttempt
 from collab.settings import Settings
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from collab.jobs.runner import ConsumerRunner
 from tests import sample_tasks
 from tests.support import LiveServer, wait_until
@@ -51,7 +50,7 @@ def test_stop_lets_a_task_shorter_than_the_grace_finish(runner):
 
     assert sample_tasks.calls['short'] == ['started', 'finished']
     assert elapsed < 3
-    ledger.flush()
+    huey.ledger.flush()
     assert job_state(result.id) == SUCCEEDED
 
 
@@ -64,7 +63,7 @@ def test_stop_records_a_task_longer_than_the_grace_as_interrupted(runner):
 
     assert 0.3 <= elapsed < 1.2          # waited the grace, not the task
     assert sample_tasks.calls['long'] == ['started']
-    ledger.flush()
+    huey.ledger.flush()
     job = Job.get(Job.job_id == result.id)
     assert job.state == INTERRUPTED
     assert job.finished_at is not None
@@ -96,14 +95,14 @@ def server_with_sample_tasks(tmp_path):
     yield start
     for server in servers:
         server.stop(signal.SIGKILL, group=True)
-    ledger.flush()
+    huey.ledger.flush()
     huey.storage.close()
     close_connection()
 
 
 def start_slow_job(seconds):
     result = sample_tasks.sleep_for(seconds, key='subprocess')
-    ledger.flush()
+    huey.ledger.flush()
     wait_until(lambda: job_state(result.id) == RUNNING, timeout=10,
                message='the server to start the job')
     return result.id

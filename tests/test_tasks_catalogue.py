@@ -3,14 +3,13 @@ from datetime import datetime, timedelta
 
 from collab.fields import utcnow
 from collab.jobs.models import Job
-from collab.models import Activity, Notification, Presence, User
-from collab.jobs import ledger
+from collab.models import Activity, LastSeen, Notification, User
+from collab.jobs.instance import huey
 from tasks.activity import generate_daily_digest
 from tasks.notifications import send_notification
 from tasks.online_status import sync_online_status
 from collab.jobs.runner import ConsumerRunner
-from tests.domain import team, wait_for_jobs_idle  # noqa: F401
-from tests.support import wait_until
+from tests.support import wait_for_jobs_idle, wait_until
 
 
 def digests(user_email):
@@ -34,7 +33,7 @@ def test_the_daily_digest_reaches_every_member_as_a_group(client, team, consumer
         assert [(c['name'], c['actions']) for c in note.data['top_contributors']] == [
             ('Ann', 3), ('Bob', 3)]
     assert digests('eve@example.com') == []
-    ledger.flush()
+    huey.ledger.flush()
     sends = [job for job in Job.select().where(Job.task == 'notifications.send_notification')
              if job.args['args'][1] == 'digest']
     assert len(sends) == 2 and sends[0].group_id and sends[0].group_id == sends[1].group_id
@@ -72,7 +71,7 @@ def test_periodic_tasks_run_once_per_slot_with_two_consumers(client, team, consu
     second.start()
     try:
         wait_for_jobs_idle()
-        eight_am = datetime(2030, 1, 7, 8, 0)   # a Monday, 08:00: digests, invites, presence
+        eight_am = datetime(2030, 1, 7, 8, 0)   # a Monday, 08:00: digests, invites, online status
         for runner in (consumer, second):
             # What each consumer's scheduler thread does when 08:00 comes.
             runner.consumer._create_scheduler().enqueue_periodic_tasks(eight_am)
@@ -80,7 +79,7 @@ def test_periodic_tasks_run_once_per_slot_with_two_consumers(client, team, consu
     finally:
         second.stop()
     assert len(digests('ann@example.com')) == 1 and len(digests('bob@example.com')) == 1
-    ledger.flush()
+    huey.ledger.flush()
     runs = list(Job.select().where(Job.task == 'activity.generate_all_digests'))
     assert len(runs) == 2 and {r.state for r in runs} == {'succeeded'}
     assert all(r.attempts == 1 for r in runs)   # the one that lost the slot is not retried
@@ -89,7 +88,7 @@ def test_periodic_tasks_run_once_per_slot_with_two_consumers(client, team, consu
         assert Job.select().where(Job.task == name).count() >= 2
 
 
-def test_sync_online_status_persists_presence(client, team, app):
+def test_sync_online_status_persists_who_was_online(client, team, app):
     from collab import broadcast
     ann = team.user_id(team.ann)
 
@@ -102,6 +101,6 @@ def test_sync_online_status_persists_presence(client, team, app):
         sync_online_status.call_local()
     finally:
         broadcast.registry.remove(ann, sock)
-    assert Presence.get_by_id(ann).online is True
+    assert LastSeen.get_by_id(ann).online is True
     sync_online_status.call_local()   # same slot: skipped
-    assert Presence.get_by_id(ann).online is True
+    assert LastSeen.get_by_id(ann).online is True

@@ -10,7 +10,7 @@ import pytest
 
 from collab.transactions import writing
 from collab.jobs import outbox
-from collab.jobs.engine import WakeSignal
+from collab.jobs.wakeup import WakeSignal
 from collab.jobs.storage import ClaimingSqliteStorage
 from tests.sample_tasks import calls, note_start, succeed
 from tests.support import wait_until

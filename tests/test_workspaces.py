@@ -1,4 +1,4 @@
-"""Workspaces (SPEC §4): create, list, show; only members see one; creation logs activity.
+"""Workspaces: create, list, show; only members see one; creation logs activity.
 
 Every test runs on SQLite and on PostgreSQL.
 """
@@ -6,8 +6,8 @@ import pytest
 
 from collab.jobs.models import Job, OutboxMessage
 from collab.models import Activity, Member, User, Workspace
-from collab.jobs import ledger
-from tests.support import wait_until
+from collab.jobs.instance import huey
+from tests.support import sign_up, wait_until
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -15,13 +15,13 @@ ANN, BOB = 'ann@example.com', 'bob@example.com'
 
 
 @pytest.fixture
-def ann(auth):
-    return auth.headers(ANN)
+def ann(client):
+    return sign_up(client, ANN).headers
 
 
 @pytest.fixture
-def bob(auth):
-    return auth.headers(BOB)
+def bob(client):
+    return sign_up(client, BOB).headers
 
 
 def create(client, headers, name='Team'):
@@ -29,7 +29,7 @@ def create(client, headers, name='Team'):
 
 
 def activity_jobs():
-    ledger.flush()
+    huey.ledger.flush()
     return list(Job.select().where(Job.task == 'activity.log_activity').order_by(Job.seq))
 
 
@@ -68,7 +68,7 @@ def test_creation_activity_appears_once_a_consumer_runs_it(client, ann, consumer
     [job] = activity_jobs()
 
     def logged():
-        ledger.flush()
+        huey.ledger.flush()
         return Activity.get_or_none(Activity.workspace == workspace['id'])
     entry = wait_until(logged, timeout=10, message='the activity entry')
     assert (entry.action, entry.target_type, entry.target_id) == (
@@ -112,9 +112,8 @@ def test_create_needs_a_signed_in_user(client):
     assert Workspace.select().count() == 0
 
 
-def test_create_with_the_session_cookie_needs_the_csrf_token(client, auth):
-    auth.register(ANN, 'Ann')
-    auth.login(ANN)
+def test_create_with_the_session_cookie_needs_the_csrf_token(client):
+    sign_up(client, ANN, 'Ann')
     assert_error(create(client, {}), 403)
     assert Workspace.select().count() == 0 and activity_jobs() == []
     token = client.get('/api/auth/csrf').json['csrf_token']

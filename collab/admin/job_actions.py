@@ -9,8 +9,10 @@ from collab.errors import ApiError
 from collab.fields import utcnow
 from collab.jobs.models import (EXPIRED, FAILED, FINAL_STATES, INTERRUPTED, QUEUED,
                                RETRYING, REVOKED, SCHEDULED, Job, JobAttempt)
-from collab.jobs import control, ledger
+from collab.jobs import control
 from collab.jobs.engine import PoisonMessage
+from collab.jobs.instance import huey
+from collab.jobs.pausing import UnknownTask
 
 log = logging.getLogger('collab.admin')
 
@@ -33,7 +35,7 @@ def retry_job(job_id):
         raise ApiError(409, f'only {", ".join(RETRYABLE)} jobs can be retried; '
                             f'this one is {job.state}', 'state')
     new_id = _retry(job)
-    ledger.flush(timeout=2)   # so the new job is on the next page the admin sees
+    huey.ledger.flush(timeout=2)   # so the new job is on the next page the admin sees
     return Outcome(f'Retried {job.task} as job {new_id}.', job_id=new_id)
 
 
@@ -82,7 +84,7 @@ def bulk_retry(job_filter):
             done += 1
         except ApiError:
             skipped += 1
-    ledger.flush(timeout=5)
+    huey.ledger.flush(timeout=5)
     return Outcome(_bulk_message('Retried', done, skipped), count=done, skipped=skipped)
 
 
@@ -123,7 +125,7 @@ def _bulk_message(verb, done, skipped):
 
 def run_periodic(name):
     job_id = _periodic_action(control.run_now, name)
-    ledger.flush(timeout=2)
+    huey.ledger.flush(timeout=2)
     return Outcome(f'Started {name} now as job {job_id}.', job_id=job_id)
 
 
@@ -140,5 +142,5 @@ def resume_periodic(name):
 def _periodic_action(action, name):
     try:
         return action(name)
-    except control.UnknownTask:
+    except UnknownTask:
         raise ApiError(404, 'no periodic task of that name', 'task') from None

@@ -12,7 +12,7 @@ MAX_LIMIT = 500
 # Every column but the signed message: lists never need it.
 LIST_FIELDS = [f for f in Job._meta.sorted_fields if f.name != 'message']
 # A search within a task or state that has at most this many jobs scans them
-# (a few ms); beyond that the args index serves it (args_index.py).
+# (a few ms); beyond that the args index serves it (collab/jobs/args_index.py).
 SCAN_ROWS = 20_000
 
 

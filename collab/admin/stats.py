@@ -142,7 +142,7 @@ def dashboard_stats():
 
 
 def queue_depth():
-    from collab.jobs.engine import huey
+    from collab.jobs.instance import huey
     try:
         return {'queued': huey.storage.queue_size(), 'scheduled': huey.storage.schedule_size()}
     except Exception:

@@ -1,4 +1,4 @@
-"""Workspace members, with who is online now."""
+"""Workspace members, with who is online now and when each was last seen."""
 from flask import Blueprint, current_app, jsonify
 from peewee import JOIN
 
@@ -7,7 +7,7 @@ from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
 from collab.fields import iso
-from collab.models import Member, Presence, User
+from collab.models import LastSeen, Member, User
 
 bp = Blueprint('api_members', __name__, url_prefix='/api')
 
@@ -16,16 +16,17 @@ bp = Blueprint('api_members', __name__, url_prefix='/api')
 @login_required
 def list_members(workspace_id):
     workspace, _ = membership(workspace_id)
-    online = broadcast.presence(current_app.config['SETTINGS']).online_user_ids()
-    rows = (Member.select(Member, User, Presence.last_seen_at)
+    online = broadcast.online_users(current_app.config['SETTINGS']).online_user_ids()
+    rows = (Member.select(Member, User, LastSeen.last_seen_at)
             .join(User).switch(Member)
-            .join(Presence, on=(Presence.user == Member.user), join_type=JOIN.LEFT_OUTER)
+            .join(LastSeen, on=(LastSeen.user == Member.user), join_type=JOIN.LEFT_OUTER,
+                  attr='last_seen')
             .where(Member.workspace == workspace).order_by(Member.joined_at, Member.id))
     return jsonify({'members': [member_dict(m, online) for m in rows]})
 
 
 def member_dict(member, online):
-    seen = getattr(member, 'presence', None)
+    seen = getattr(member, 'last_seen', None)
     return {'user_id': member.user_id, 'name': member.user.name, 'email': member.user.email,
             'role': member.role, 'joined_at': iso(member.joined_at),
             'online': member.user_id in online,

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from huey import signals as S
 
-from collab.jobs.engine import huey, task_name
+from collab.jobs.names import task_name
 
 log = logging.getLogger('collab.tasks')
 ALERT_TIMEOUT = 5
@@ -20,22 +20,25 @@ ALERT_TIMEOUT = 5
 _alerts = ThreadPoolExecutor(max_workers=1, thread_name_prefix='alert')
 
 
-@huey.signal(S.SIGNAL_RETRYING)
-def _log_retry(signal, task):
-    log.warning('retrying %s %s in %ss (%d retries left)', task_name(task), task.id,
-                task.retry_delay, task.retries)
+def install(huey):
+    """Log retries and failures of `huey`'s jobs; alert on final failures."""
+
+    def log_retry(signal, task):
+        log.warning('retrying %s %s in %ss (%d retries left)', task_name(task), task.id,
+                    task.retry_delay, task.retries)
+
+    def log_failure(signal, task, exc=None):
+        reason = f'{type(exc).__name__}: {exc}' if exc is not None else signal
+        if task.retries:
+            log.warning('attempt of %s %s failed: %s', task_name(task), task.id, reason)
+            return
+        report_final_failure(huey, task, reason)
+
+    huey.signal(S.SIGNAL_RETRYING)(log_retry)
+    huey.signal(S.SIGNAL_ERROR, S.SIGNAL_TIMEOUT, S.SIGNAL_LOCKED)(log_failure)
 
 
-@huey.signal(S.SIGNAL_ERROR, S.SIGNAL_TIMEOUT, S.SIGNAL_LOCKED)
-def _log_failure(signal, task, exc=None):
-    reason = f'{type(exc).__name__}: {exc}' if exc is not None else signal
-    if task.retries:
-        log.warning('attempt of %s %s failed: %s', task_name(task), task.id, reason)
-        return
-    report_final_failure(task, reason)
-
-
-def report_final_failure(task, reason):
+def report_final_failure(huey, task, reason):
     """Log a job that failed for good and alert ALERT_WEBHOOK_URL when it is set."""
     log.error('%s %s failed for good: %s', task_name(task), task.id, reason)
     url = huey.settings.alert_webhook_url if huey.settings else None

@@ -10,7 +10,6 @@ import time
 
 from collab import broadcast
 from collab.models import User
-from collab.jobs.engine import huey
 
 log = logging.getLogger('collab.ledger')
 
@@ -18,7 +17,8 @@ INTERVAL = 1.0
 
 
 class JobChangeNotifier:
-    def __init__(self, interval=INTERVAL):
+    def __init__(self, huey, interval=INTERVAL):
+        self.huey = huey
         self.interval = interval
         self._changed = threading.Event()
         self._thread = None
@@ -44,11 +44,10 @@ class JobChangeNotifier:
             time.sleep(self.interval)   # changes meanwhile go out in the next round
 
     def _publish(self):
-        if huey.settings is None:
+        settings = self.huey.settings
+        if settings is None:
             return
         admins = [row.id for row in User.select(User.id).where(User.is_admin == True)]  # noqa: E712
         if admins:
-            broadcast.broadcaster(huey.settings).publish(admins, {'type': 'jobs'})
+            broadcast.broadcaster(settings).publish(admins, {'type': 'jobs'})
 
-
-notifier = JobChangeNotifier()

@@ -1,30 +1,29 @@
-"""The one Huey instance, its storage, serializer and default task policy.
+"""Collab's Huey: the default task policy, time-ordered ids, claimed dequeues,
+a truthful 'stored' signal and poison-message handling.
 
-Tasks register on `huey` at import; `configure(settings)` binds it to real
-storage (SqliteHuey's file by default, Redis when REDIS_URL is set). This
-module never imports Flask.
+This module holds the classes; `collab.jobs.instance` builds the one instance
+the app uses. It never imports Flask.
 """
-import functools
-import importlib
 import logging
-import os
 import threading
-import time
 import uuid
 
-from huey import Huey, signals
-from huey.api import Task, group
+from huey import Huey
+from huey.api import PeriodicTask, Task, TaskWrapper, group
 from huey.serializer import SignedSerializer
-from huey.storage import BaseStorage
+from huey.storage import MemoryStorage
 from redis import ConnectionPool
 
 from collab.db import close_connection
 from collab.fields import utcnow
+from collab.jobs import slots
+from collab.jobs.ids import time_ordered_id
 from collab.jobs.storage import ClaimingRedisStorage, ClaimingSqliteStorage
+from collab.jobs.wakeup import WakeSignal
 
 log = logging.getLogger('collab.tasks')
 
-# The default policy (SPEC §3): 3 retries, backoff from 2 s doubling, capped.
+# The default policy: 3 retries, backoff from 2 s doubling, capped.
 DEFAULT_RETRIES = 3
 DEFAULT_RETRY_DELAY = 2
 DEFAULT_RETRY_BACKOFF = 2
@@ -35,12 +34,6 @@ MAX_RETRY_DELAY = 600
 SIGNAL_STORED = 'stored'
 SIGNAL_DEAD_LETTER = 'dead-letter'
 
-TASK_PREFIX = 'tasks.'
-
-# Right after work, a worker (or the outbox dispatcher) looks again this soon
-# instead of waiting to be woken (see WakeSignal).
-POLL_SECONDS = 0.005
-
 
 class PoisonMessage(Exception):
     """A message that must never run: bad signature, unreadable, or unknown task."""
@@ -50,74 +43,49 @@ class PoisonMessage(Exception):
         self.data = data
 
 
-class WakeSignal:
-    """Wakes an idle worker as soon as a task is enqueued in this process.
-
-    Stock workers poll an empty queue with a backoff that grows to seconds;
-    counting pending wake-ups (at most one per worker) means a wake-up sent
-    while a worker is between its empty read and its sleep is not lost.
-
-    Under load, a wake-up per task cost more than the task: the workers kept
-    up, found the queue empty after each task and slept, and each enqueue woke
-    one again (on SQLite that held throughput to 0.77 of raw Huey's; 0.99
-    now). So a worker that has just run a task sleeps only POLL_SECONDS and
-    looks again, and while one does, an enqueue wakes no one: that worker
-    takes the task, and a claim that finds more behind it wakes the next
-    worker (CollabHuey.dequeue).
-    """
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._pending = 0
-        self._polling = 0
-        self.capacity = 1
-
-    def notify(self):
-        """Tasks were enqueued: wake an idle worker, unless one is about to look."""
-        with self._cond:
-            if not self._polling and self._pending < self.capacity:
-                self._pending += 1
-                self._cond.notify()
-
-    def notify_all(self):
-        with self._cond:
-            self._pending = self.capacity
-            self._cond.notify_all()
-
-    def wait(self, timeout, poll=False):
-        """Sleep until woken or `timeout` passes; `poll`: at most POLL_SECONDS."""
-        with self._cond:
-            if poll:
-                self._polling += 1
-                timeout = min(timeout, POLL_SECONDS)
-            try:
-                if not self._pending:
-                    self._cond.wait(timeout)
-                if self._pending:
-                    self._pending -= 1
-            finally:
-                if poll:
-                    self._polling -= 1
-
-
-def time_ordered_id():
-    """A task id in the UUIDv7 layout: 48 bits of Unix time in ms, then 74 random bits.
-
-    The ledger indexes jobs by id: with random ids (uuid4) every new job lands
-    on a random page of that index, a page write per job; ids that grow with
-    time are added at its end, as seq is.
-    """
-    random_bits = int.from_bytes(os.urandom(10), 'big')
-    value = ((time.time_ns() // 1_000_000) << 80 | 0x7 << 76          # time, version 7
-             | (random_bits >> 62 & 0xFFF) << 64 | 0b10 << 62         # rand_a, variant
-             | random_bits & (1 << 62) - 1)                           # rand_b
-    return str(uuid.UUID(int=value))
-
-
-class CollabTask(Task):
-    """Huey's task, with time-ordered ids."""
+class JobTask:
+    """What the engine notes on a task as it moves through; every task of a
+    CollabHuey has these (see CollabTaskWrapper)."""
+    claim_token = None        # the storage claim, acknowledged once the run is recorded
+    no_revoke_flags = False   # the claim saw no revoke flag at all: the next check needs no read
+    revoke_flag_left = False  # the flag's delete after the run waits for the claim's ack
+    signed_message = None     # the message as stored: the ledger keeps it, to run the job again
+    enqueued_at = None        # when the job was accepted (an outbox row's time, or the call)
+    run_started = None        # time.monotonic() when the run began: its duration
+    # Periodic tasks registered with CollabHuey.periodic_once (collab.jobs.slots):
+    once_per_slot = False
+    catch_up = False          # run a slot missed while no consumer ran, once, at start
+    schedule = None           # the crontab, to work out the slot
 
     def create_id(self):
         return time_ordered_id()
+
+
+class CollabTask(JobTask, Task):
+    pass
+
+
+class CollabPeriodicTask(JobTask, PeriodicTask):
+    pass
+
+
+class CollabTaskWrapper(TaskWrapper):
+    """Builds every task class on JobTask: Huey's Task and PeriodicTask become
+    ours, and any other base gets JobTask mixed in."""
+    task_base = CollabTask
+
+    def __init__(self, huey, func, context=False, name=None, task_base=None, **settings):
+        super().__init__(huey, func, context, name, _with_job_task(task_base), **settings)
+
+
+def _with_job_task(base):
+    if base is None or base is Task:
+        return CollabTask
+    if base is PeriodicTask:
+        return CollabPeriodicTask
+    if issubclass(base, JobTask):
+        return base
+    return type(base.__name__, (JobTask, base), {})
 
 
 class JobContext(threading.local):
@@ -126,18 +94,76 @@ class JobContext(threading.local):
     group_id = None
 
 
-class CollabHuey(Huey):
-    """Huey with the default policy, a truthful 'stored' signal, and poison-message handling."""
+class UnboundStorage:
+    """Stands in for the storage until `configure()`: its first use configures
+    the instance from the environment (`configure_on_first_use`), so a script
+    that imports `tasks` and calls a task enqueues it."""
 
-    def __init__(self, name):
-        super().__init__(name, storage_class=BaseStorage, utc=True)
+    def __init__(self, huey):
+        self._huey = huey
+
+    def __getattr__(self, name):
+        huey = self._huey
+        if huey.configure_on_first_use is None:
+            raise RuntimeError('the job queue is not configured: call configure(settings) first')
+        huey.configure_on_first_use()
+        return getattr(huey.storage, name)
+
+
+def build_storage(name, settings):
+    """The queue storage these settings name: Redis when REDIS_URL is set, else SQLite."""
+    if settings.redis_url:
+        pool = ConnectionPool.from_url(settings.redis_url, health_check_interval=30,
+                                       socket_timeout=5, socket_connect_timeout=5)
+        return ClaimingRedisStorage(name=name, connection_pool=pool)
+    return ClaimingSqliteStorage(name=name, filename=str(settings.queue_path),
+                                 fsync=False, timeout=10)
+
+
+class CollabHuey(Huey):
+    """Huey with the default policy, claimed dequeues, a truthful 'stored' signal,
+    and poison-message handling."""
+
+    def __init__(self, name, consumer_class=None):
+        self.bound_storage = None
+        self.configure_on_first_use = None   # a callable that configures from the environment
+        super().__init__(name, utc=True)
+        self.consumer_class = consumer_class
         self.wakeup = WakeSignal()
         self.context = JobContext()
         self.settings = None
+        self.ledger = None          # set by collab.jobs.ledger.install()
+        self.consumer_id = None     # set by a consumer running in this process
+
+    # ------------------------------------------------------------ configuration
+
+    def configure(self, settings, storage=None):
+        """Bind to the storage and signing key of these settings."""
+        self.settings = settings
+        self.serializer = SignedSerializer(secret=settings.secret_key, salt='collab.tasks')
+        old = self.bound_storage
+        self.bound_storage = storage or build_storage(self.name, settings)
+        self.storage = self.create_storage()
+        if old is not None and old is not self.bound_storage:
+            old.close()
+        return self
+
+    def create_storage(self):
+        # Leaving immediate mode goes back to the bound storage, not a new one.
+        if self._immediate and self.immediate_use_memory:
+            return MemoryStorage(self.name)
+        return self.bound_storage or UnboundStorage(self)
+
+    def get_task_wrapper_class(self):
+        return CollabTaskWrapper
+
+    def create_consumer(self, **options):
+        """Huey's hook: `huey_consumer tasks.huey` and `run.py worker` both get Collab's consumer."""
+        self.storage.name   # noqa: B018 -- configures from the environment if not yet
+        return self.consumer_class(self, **options)
 
     def task(self, retries=DEFAULT_RETRIES, retry_delay=DEFAULT_RETRY_DELAY,
              retry_backoff=DEFAULT_RETRY_BACKOFF, **kwargs):
-        kwargs.setdefault('task_base', CollabTask)
         return super().task(retries=retries, retry_delay=retry_delay,
                             retry_backoff=retry_backoff, **kwargs)
 
@@ -147,6 +173,13 @@ class CollabHuey(Huey):
         return super().periodic_task(validate_datetime, retries=retries,
                                      retry_delay=retry_delay,
                                      retry_backoff=retry_backoff, **kwargs)
+
+    def periodic_once(self, schedule, catch_up=False, **options):
+        """A periodic task that runs once per slot however many consumers run
+        (collab.jobs.slots); `catch_up`: run a slot missed while stopped."""
+        return slots.periodic_once(self, schedule, catch_up, **options)
+
+    # ------------------------------------------------------------ storing
 
     def enqueue(self, task):
         if isinstance(task, group):
@@ -177,48 +210,6 @@ class CollabHuey(Huey):
         self._clear_revoke_flag_now(task)
         return super().add_schedule(task)
 
-    def execute(self, task, timestamp=None):
-        outer = self.context.current
-        self.context.current = task
-        try:
-            return super().execute(task, timestamp)
-        finally:
-            # Done, retried (in the schedule) or skipped: the claim can go.
-            token = getattr(task, 'claim_token', None)
-            if token is not None:
-                flag = task.revoke_id if task.__dict__.pop('revoke_flag_left', False) else None
-                self.release_claim(token, flag)
-            self.context.current = outer
-            if not self.immediate:
-                close_connection()   # tasks open the database on first use; close after
-
-    def release_claim(self, token, revoke_key=None):
-        """Acknowledge a finished task's claim (and delete its revoke flag). The ledger
-        replaces this so that a claim is released only once the job's record is written."""
-        self.storage.ack_many([token], [revoke_key] if revoke_key else [])
-
-    def is_revoked(self, task, timestamp=None, peek=True):
-        # The claim found no revoke flag at all: skip the read (once, for the check before the run).
-        if task.__dict__.pop('unrevoked', False):
-            return False
-        return super().is_revoked(task, timestamp, peek)
-
-    def delete(self, key):
-        # After a run Huey deletes the task's revoke flag, which is almost never
-        # there: a claimed task's is deleted with its claim's ack instead, or
-        # just before the task is stored again for a retry.
-        current = self.context.current
-        if (current is not None and key == current.revoke_id
-                and getattr(current, 'claim_token', None) is not None):
-            current.revoke_flag_left = True
-            return True
-        return super().delete(key)
-
-    def _clear_revoke_flag_now(self, task):
-        """A retry is stored with the same id: its old run's flag must go first, as in Huey."""
-        if task.__dict__.pop('revoke_flag_left', False):
-            super().delete(task.revoke_id)
-
     def serialize_task(self, task):
         data = super().serialize_task(task)
         task.signed_message = data   # kept for the ledger: saves pickling twice
@@ -232,6 +223,8 @@ class CollabHuey(Huey):
         task.signed_message = data   # a job recorded from its run can still run again
         return task
 
+    # ------------------------------------------------------------ running
+
     def dequeue(self):
         """Claim the next message: it stays in storage until the task is done (see release_claim)."""
         claim = self.storage.claim()
@@ -244,8 +237,7 @@ class CollabHuey(Huey):
             self.storage.ack_many([claim.token])
             return None
         task.claim_token = claim.token
-        if claim.revocations is False:
-            task.unrevoked = True
+        task.no_revoke_flags = claim.revocations is False
         if claim.more:
             self.wakeup.notify()   # another worker for the messages behind this one
         return task
@@ -256,53 +248,60 @@ class CollabHuey(Huey):
             self.wakeup.notify()   # one worker; its claim wakes the next while more wait
         return []
 
+    def execute(self, task, timestamp=None):
+        outer = self.context.current
+        self.context.current = task
+        try:
+            return super().execute(task, timestamp)
+        finally:
+            # Done, retried (in the schedule) or skipped: the claim can go.
+            if task.claim_token is not None:
+                self.release_claim(task)
+            self.context.current = outer
+            if not self.immediate:
+                close_connection()   # tasks open the database on first use; close after
+
+    def release_claim(self, task):
+        """Acknowledge a finished task's claim (and delete its revoke flag): through
+        the ledger when installed, so that the claim goes only once the run is recorded."""
+        flag = task.revoke_id if task.revoke_flag_left else None
+        token, task.claim_token, task.revoke_flag_left = task.claim_token, None, False
+        if self.ledger is not None:
+            self.ledger.release_claim(token, flag)
+        else:
+            self.storage.ack_many([token], [flag] if flag else [])
+
+    def _requeue_task(self, task, timestamp, retry_eta=None):
+        # The backoff doubles the delay for each retry; no retry waits longer than this.
+        if task.retry_delay and task.retry_delay > MAX_RETRY_DELAY:
+            task.retry_delay = MAX_RETRY_DELAY
+        return super()._requeue_task(task, timestamp, retry_eta)
+
+    def is_revoked(self, task, timestamp=None, peek=True):
+        # The claim found no revoke flag at all: skip the read (once, for the check before the run).
+        if isinstance(task, JobTask) and task.no_revoke_flags:
+            task.no_revoke_flags = False
+            return False
+        return super().is_revoked(task, timestamp, peek)
+
+    def delete(self, key):
+        # After a run Huey deletes the task's revoke flag, which is almost never
+        # there: a claimed task's is deleted with its claim's ack instead, or
+        # just before the task is stored again for a retry.
+        current = self.context.current
+        if current is not None and current.claim_token is not None and key == current.revoke_id:
+            current.revoke_flag_left = True
+            return True
+        return super().delete(key)
+
+    def _clear_revoke_flag_now(self, task):
+        """A retry is stored with the same id: its old run's flag must go first, as in Huey."""
+        if isinstance(task, JobTask) and task.revoke_flag_left:
+            task.revoke_flag_left = False
+            super().delete(task.revoke_id)
+
     def refuse(self, exc, source):
         """Keep a poison message as a dead letter (via the ledger); it never runs."""
         log.error('refused a %s message (%d bytes): %s; kept as a dead letter, not run',
                   source, len(exc.data or b''), exc)
         self._emit(SIGNAL_DEAD_LETTER, None, exc.data, str(exc), source)
-
-
-def task_name(task):
-    """The name users see: `activity.log_activity`, not `tasks.activity.log_activity`."""
-    return _name_of_class(type(task))
-
-
-@functools.lru_cache(maxsize=None)
-def _name_of_class(task_class):
-    # Once per task class: the ledger asks for every job it records.
-    name = huey._registry.task_to_string(task_class)
-    return name[len(TASK_PREFIX):] if name.startswith(TASK_PREFIX) else name
-
-
-huey = CollabHuey('collab')
-
-
-@huey.signal(signals.SIGNAL_RETRYING)
-def _cap_retry_delay(signal, task, *args):
-    # Runs just before Huey schedules the retry at now + retry_delay.
-    if task.retry_delay and task.retry_delay > MAX_RETRY_DELAY:
-        task.retry_delay = MAX_RETRY_DELAY
-
-
-def build_storage(settings):
-    if settings.redis_url:
-        pool = ConnectionPool.from_url(settings.redis_url, health_check_interval=30,
-                                       socket_timeout=5, socket_connect_timeout=5)
-        return ClaimingRedisStorage(name=huey.name, connection_pool=pool)
-    return ClaimingSqliteStorage(name=huey.name, filename=str(settings.queue_path),
-                                 fsync=False, timeout=10)
-
-
-def configure(settings, storage=None):
-    """Bind the Huey instance to the storage and signing key of these settings,
-    and register the extra task modules they name (TASK_MODULES)."""
-    for module in settings.task_modules:
-        importlib.import_module(module)
-    huey.settings = settings
-    huey.serializer = SignedSerializer(secret=settings.secret_key, salt='collab.tasks')
-    old = huey.storage
-    huey.storage = storage or build_storage(settings)
-    if old is not None and old is not huey.storage:
-        old.close()
-    return huey

@@ -17,8 +17,9 @@ from collab.db import close_connection, database, is_sqlite
 from collab.fields import utcnow
 from collab.jobs.models import OutboxMessage
 from collab.transactions import writing
-from collab.jobs import ledger
-from collab.jobs.engine import POLL_SECONDS, PoisonMessage, huey
+from collab.jobs.engine import PoisonMessage
+from collab.jobs.instance import huey
+from collab.jobs.wakeup import POLL_SECONDS
 
 log = logging.getLogger('collab.outbox')
 
@@ -107,7 +108,7 @@ def record_waiting():
             rows = _rows('unrecorded', BATCH)
             if not rows:
                 return
-            ledger.record_stored_now(_tasks((data, created_at) for _, data, created_at in rows))
+            huey.ledger.record_stored_now(_tasks((data, created_at) for _, data, created_at in rows))
             _by_ids('recorded', [row[0] for row in rows])
 
 
@@ -144,6 +145,8 @@ class Dispatcher:
 
     def start(self):
         with self._lock:
+            if self.flush not in huey.ledger.upstream:
+                huey.ledger.upstream.append(self.flush)   # a ledger flush covers jobs waiting here
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name='outbox', daemon=True)
                 self._thread.start()
@@ -192,4 +195,3 @@ class Dispatcher:
 
 
 dispatcher = Dispatcher()
-ledger.upstream.append(dispatcher.flush)   # ledger.flush() covers jobs waiting here too

@@ -15,7 +15,7 @@ import functools
 import logging
 from datetime import timedelta
 
-from collab.jobs.engine import huey, task_name
+from collab.jobs.names import task_name
 
 log = logging.getLogger('collab.tasks')
 
@@ -37,8 +37,8 @@ def latest_slot(schedule, now):
     return None
 
 
-def periodic(schedule, catch_up=False, **options):
-    """Register a periodic task (Huey's periodic_task) that runs once per slot.
+def periodic_once(huey, schedule, catch_up=False, **options):
+    """Register a periodic task on `huey` (its periodic_task) that runs once per slot.
 
     `catch_up`: after downtime, run the missed latest slot once when a consumer starts.
     Admins' "run now" passes force=True to run outside the slot rule.
@@ -70,14 +70,14 @@ def periodic(schedule, catch_up=False, **options):
     return decorator
 
 
-def catch_up_missed(skip=frozenset()):
+def catch_up_missed(huey, skip=frozenset()):
     """Enqueue one run of each catch-up task whose latest slot was never claimed.
     Returns the names enqueued; `skip`: names not to run (paused)."""
     now = huey._get_timestamp()
     started = []
     for task in huey._registry.periodic_tasks:
         cls = type(task)
-        if not getattr(cls, 'catch_up', False):
+        if not cls.catch_up:
             continue
         name, shown = f'{cls.__module__}.{cls.__name__}', task_name(task)
         slot = latest_slot(cls.schedule, now)

@@ -22,9 +22,12 @@ from typing import NamedTuple
 from huey.constants import EmptyData
 from huey.storage import RedisStorage, SqliteStorage
 
+from collab.jobs.message_peek import peek_priority
+
 CLAIM_PREFIX = 'claimed:'
 # Huey's revoke flags: 'r:<task id>' (one task) and 'rt:<task name>' (every task of a kind).
 REVOKE_PREFIXES = ('r:', 'rt:')
+_REVOKE_PREFIXES_BYTES = tuple(prefix.encode() for prefix in REVOKE_PREFIXES)
 
 
 class Claim(NamedTuple):
@@ -41,7 +44,8 @@ NOTHING = Claim(None, None)
 
 
 def is_revoke_key(key):
-    return key.startswith(REVOKE_PREFIXES)
+    """Whether a result-store key (str or bytes, as Huey's callers pass) is a revoke flag."""
+    return key.startswith(_REVOKE_PREFIXES_BYTES if isinstance(key, bytes) else REVOKE_PREFIXES)
 
 
 # Move every due message from the schedule to the queue, atomically.
@@ -156,6 +160,19 @@ class ClaimingRedisStorage(RedisStorage):
     def has_data_for_key(self, key):
         return self.conn.hexists(self._hash_of(key), key)
 
+    def result_store_size(self):
+        with self.conn.pipeline(transaction=False) as pipe:
+            pipe.hlen(self.result_key)
+            pipe.hlen(self.revoked_key)
+            return sum(pipe.execute())
+
+    def result_items(self):
+        with self.conn.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.result_key)
+            pipe.hgetall(self.revoked_key)
+            results, flags = pipe.execute()
+        return {key.decode('utf8'): value for key, value in (results | flags).items()}
+
     def flush_results(self):
         self.conn.delete(self.result_key, self.revoked_key)
 
@@ -204,6 +221,11 @@ class ClaimingSqliteStorage(SqliteStorage):
     def _claim_queue(self, consumer):
         return f'{CLAIM_PREFIX}{self.name}:{consumer}'
 
+    def _create_connection(self):
+        conn = super()._create_connection()
+        conn.create_function('message_priority', 1, peek_priority, deterministic=True)
+        return conn
+
     def enqueue(self, data, priority=None):
         self.sql('insert into task (queue, data, priority) values (?, ?, ?)',
                  (self.name, self.to_blob(data), priority or 0))
@@ -250,10 +272,12 @@ class ClaimingSqliteStorage(SqliteStorage):
                                  [(self.name, key) for key in revoke_keys])
 
     def move_due_to_queue(self, ts):
+        # The schedule has no priority column (as in stock Huey, the priority is
+        # in the message): it is read from each message moved, in the statement.
         with self.db(commit=True) as curs:
             params = (self.name, ts.timestamp())
             curs.execute('insert into task (queue, data, priority) '
-                         'select queue, data, 0 from schedule '
+                         'select queue, data, message_priority(data) from schedule '
                          'where queue = ? and timestamp <= ? order by timestamp, id', params)
             moved = curs.rowcount
             curs.execute('delete from schedule where queue = ? and timestamp <= ?', params)

@@ -1,4 +1,4 @@
-// Live notifications and presence over /ws. Pages work without this file;
+// Live notifications and online status over /ws. Pages work without this file;
 // it only adds what arrives while a page is open.
 (function () {
   'use strict';
@@ -16,7 +16,7 @@
     while (list.children.length > MAX_LIVE) { list.removeChild(list.lastChild); }
   }
 
-  function presence(event) {
+  function markOnline(event) {
     var row = document.querySelector('#members [data-user-id="' + Number(event.user_id) + '"]');
     if (row) { row.classList.toggle('online', !!event.online); }
   }
@@ -33,7 +33,7 @@
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (event.type === 'notification') { show(event.data); }
-      else if (event.type === 'presence') { presence(event); }
+      else if (event.type === 'presence') { markOnline(event); }
       else if (event.type === 'hello') { menu.setAttribute('data-connected', '1'); }
       else if (event.type === 'jobs') { document.dispatchEvent(new CustomEvent('collab:jobs')); }
     };

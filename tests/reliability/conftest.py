@@ -1,45 +1,9 @@
-"""Helpers for tests that do real damage: worker subprocesses that get killed."""
-import os
-import signal
-import subprocess
-import sys
-
+"""Fixtures for tests that do real damage: worker subprocesses that get killed, and the
+security tests' world of users and workspaces."""
 import pytest
 
-from tests.support import ROOT
-
-
-class WorkerProcess:
-    """`python run.py worker` in a subprocess, with its log kept for failure messages."""
-
-    def __init__(self, settings_env, log_path):
-        self.env = {**os.environ, **settings_env}
-        self.log_path = log_path
-        self.process = None
-
-    def start(self):
-        self.log = open(self.log_path, 'ab')
-        self.process = subprocess.Popen([sys.executable, 'run.py', 'worker'], cwd=ROOT,
-                                        env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        return self
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.log.close()
-
-    def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-        return self.process.returncode
-
-    def output(self):
-        return self.log_path.read_text(errors='replace')
+from tests.support import WorkerProcess
+from tests.support.world import World
 
 
 @pytest.fixture
@@ -55,14 +19,35 @@ def worker_env(settings):
 
 
 @pytest.fixture
-def workers(worker_env, tmp_path):
+def worker_command(request):
+    """How `workers` start: `python run.py worker`, or a test's indirect parameter."""
+    return getattr(request, 'param', 'run.py worker')
+
+
+@pytest.fixture
+def workers(worker_env, worker_command, tmp_path):
     started = []
 
     def start():
-        worker = WorkerProcess(worker_env, tmp_path / 'workers.log').start()
+        worker = WorkerProcess(worker_env, tmp_path / 'workers.log', worker_command).start()
         started.append(worker)
         return worker
     yield start
     for worker in started:
         if worker.process.poll() is None:
             worker.stop()
+
+
+@pytest.fixture
+def world(app):
+    """Two workspaces full of marked data and a user in every role (tests/support/world.py)."""
+    return World(app)
+
+
+@pytest.fixture
+def settled_world(app, consumer):
+    """The world once a consumer has done its background work: exports ready,
+    notifications delivered, a failed job to act on."""
+    built = World(app)
+    built.finish_background_work()
+    return built

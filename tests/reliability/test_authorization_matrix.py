@@ -2,34 +2,17 @@
 owner / admin, each with the outcome it must get, and no workspace's data shown to
 anyone outside it. A route missing from the table fails the test."""
 import json
-from urllib.parse import urlparse
 
 import pytest
 import websocket
 
-from tests.realtime_support import Listener, ThreadedServer
-from tests.reliability.security_world import (MARKERS, ROLES, ROUTES, World, app_routes, fill)
-from tests.support import page_csrf_token
-
-
-@pytest.fixture
-def world(app, consumer):
-    built = World(app)
-    built.finish_background_work()
-    return built
+from tests.support import Listener, ThreadedServer, page_csrf_token
+from tests.support.routes import ROUTES, allowed_role, app_routes, outcome_matches
+from tests.support.world import MARKERS, ROLES, fill
 
 
 def describe(expected):
     return expected if isinstance(expected, int) else f'redirect to {expected[1]}'
-
-
-def outcome_matches(response, expected):
-    if isinstance(expected, int):
-        return response.status_code == expected
-    path = urlparse(response.location or '').path
-    prefix = expected[1]
-    return response.status_code in (302, 303) and (
-        path == prefix or (prefix != '/' and path.startswith(prefix)))
 
 
 def workspace_ids(value):
@@ -79,11 +62,6 @@ def perform(world, method, case, actor, mode, missing=False):
     return url, actor.client.open(url, method=method, headers=headers, **case.body())
 
 
-def allowed_role(case):
-    return next(role for role in ('owner', 'member', 'admin')
-                if not (isinstance(case.expect[role], int) and case.expect[role] >= 400))
-
-
 def check_websocket(app, world):
     """/ws is refused before the upgrade without a login or from another site; every
     signed-in role gets its own socket."""
@@ -110,7 +88,8 @@ def check_websocket(app, world):
     return outcomes
 
 
-def test_every_route_answers_each_role_as_the_table_says_and_leaks_nothing(app, world):
+def test_every_route_answers_each_role_as_the_table_says_and_leaks_nothing(app, settled_world):
+    world = settled_world
     in_app, in_table = app_routes(app), set(ROUTES)
     assert in_app - in_table == set(), 'routes missing from the authorization table'
     assert in_table - in_app == set(), 'table entries for routes the app no longer has'

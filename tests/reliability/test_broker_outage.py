@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from tests.support import LiveServer, http_json, wait_until
+from tests.support import LiveServer, http_json, sign_up, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -36,10 +36,7 @@ def progress(server):
 def test_writes_during_a_redis_outage_are_kept_and_run_once(tmp_path, redis_url, redis_server):
     server = LiveServer(tmp_path / 'data', env={'REDIS_URL': redis_url}).start()
     try:
-        call(server, 'POST', '/api/auth/register',
-             {'email': 'ann@example.com', 'name': 'Ann', 'password': 'correct horse'})
-        token = call(server, 'POST', '/api/auth/login',
-                     {'email': 'ann@example.com', 'password': 'correct horse'})[1]['token']
+        token = sign_up(server.url, 'ann@example.com', 'Ann').token
 
         redis_server.stop()
         started = time.monotonic()

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from collab.jobs.slots import latest_slot
 from tests.sample_tasks import HOURLY
 from tests.support import wait_until

@@ -2,7 +2,7 @@
 import pytest
 
 from collab.jobs.models import Job, JobAttempt
-from collab.jobs import ledger
+from collab.jobs.instance import huey
 from tests.sample_tasks import leave_mark
 from tests.support import wait_until
 
@@ -11,6 +11,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.env(TASK_MODULES='tests.sample_tasks
 JOBS = 240
 
 
+@pytest.mark.parametrize('worker_command', ['run.py worker', 'huey_consumer'], indirect=True)
 def test_killed_worker_loses_nothing(app, queue_backend, workers, tmp_path):
     marks = tmp_path / 'marks'
     marks.mkdir()
@@ -25,7 +26,7 @@ def test_killed_worker_loses_nothing(app, queue_backend, workers, tmp_path):
     second = workers()
 
     def all_succeeded():
-        ledger.flush()
+        huey.ledger.flush()
         return Job.select().where(Job.job_id.in_(ids), Job.state == 'succeeded').count() == JOBS
     wait_until(all_succeeded, timeout=120, interval=0.5,
                message=f'every job to succeed ({second.output()[-3000:]})')

@@ -4,14 +4,13 @@ import json
 
 from collab.auth import CSRF_EXEMPT
 from collab.db import database
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from collab.jobs.models import Job
-from collab.jobs import ledger
 from tests.support import wait_until
-from tests.reliability.security_world import ROUTES, World, app_routes, fill
-from tests.reliability.test_authorization_matrix import allowed_role, outcome_matches, world  # noqa: F401
+from tests.support.routes import ROUTES, allowed_role, app_routes, outcome_matches
+from tests.support.world import fill
 
-# Heartbeats, presence and counters that move by themselves, not by a request.
+# Heartbeats, last-seen times and counters that move by themselves, not by a request.
 MOVING_TABLES = {'consumerprocess', 'presence', 'ratelimitwindow', 'jobstatecount',
                  'jobstatedelta'}
 
@@ -32,7 +31,7 @@ def snapshot(settings):
 def wait_until_quiet():
     """Nothing queued or running (jobs scheduled for later stay where they are)."""
     def quiet():
-        ledger.flush()
+        huey.ledger.flush()
         busy = Job.select().where(Job.state.in_(['queued', 'running', 'retrying'])).count()
         return huey.storage.queue_size() == 0 and busy == 0
     wait_until(quiet, timeout=20, interval=0.05, message='the queue to be quiet')
@@ -64,7 +63,9 @@ def test_the_only_writes_without_a_token_are_signing_up_and_in():
     assert set(CSRF_EXEMPT) == {'api_auth.register', 'api_auth.login'}
 
 
-def test_cookie_writes_without_the_csrf_token_are_refused_and_change_nothing(app, settings, world):
+def test_cookie_writes_without_the_csrf_token_are_refused_and_change_nothing(app, settings,
+                                                                             settled_world):
+    world = settled_world
     # Every request is prepared first (fresh rows, fresh sessions), so that only the
     # refused requests themselves run between the two snapshots.
     prepared = []
@@ -104,8 +105,8 @@ def test_cookie_writes_without_the_csrf_token_are_refused_and_change_nothing(app
           f'done with it')
 
 
-def test_signing_up_and_in_need_no_token_even_with_an_old_session(app, world):
-    actor = world.actors['member'].fresh()
+def test_signing_up_and_in_need_no_token_even_with_an_old_session(app, settled_world):
+    actor = settled_world.actors['member'].fresh()
     for method, case in writes():
         if case.csrf:
             continue

@@ -10,7 +10,7 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.reliability.security_world import World
+from tests.support.world import World
 
 TARGETS = {'api': 3000, 'admin_and_pages': 2200, 'postgres': 1500}   # 6,700 requests in all
 MAX_ID = 2**63 - 1

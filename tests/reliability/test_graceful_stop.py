@@ -4,7 +4,7 @@ import signal
 import pytest
 
 from collab.jobs.models import Job
-from collab.jobs import ledger
+from collab.jobs.instance import huey
 from tests.sample_tasks import leave_mark
 from tests.support import wait_until
 
@@ -12,11 +12,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.env(TASK_MODULES='tests.sample_tasks
 
 
 def state(job_id):
-    ledger.flush()
+    huey.ledger.flush()
     row = Job.get_or_none(Job.job_id == job_id)
     return row.state if row else None
 
 
+@pytest.mark.parametrize('worker_command', ['run.py worker', 'huey_consumer'], indirect=True)
 def test_sigterm_lets_short_tasks_finish_and_recovers_long_ones(app, workers, worker_env, tmp_path):
     worker_env['SHUTDOWN_GRACE'] = '2'
     marks = tmp_path / 'marks'

@@ -2,13 +2,7 @@
 store or even compare text holding one) — found by the API fuzzing."""
 import pytest
 
-from tests.reliability.security_world import World
 from tests.support import page_csrf_token
-
-
-@pytest.fixture
-def world(app):
-    return World(app)
 
 
 def test_nul_in_a_json_field_is_a_400_naming_the_field(world, db_backend):

@@ -6,10 +6,9 @@ from huey.registry import Message
 from huey.serializer import SignedSerializer
 
 from collab.jobs.models import DeadLetter
-from collab.jobs import ledger
-from collab.jobs.engine import huey
+from collab.jobs.instance import huey
 from tests.sample_tasks import calls, succeed
-from tests.support import wait_until
+from tests.support import sign_up, wait_until
 
 pytestmark = pytest.mark.usefixtures('queue_backend')
 
@@ -26,7 +25,7 @@ class WritesMarker:
 
 def dead_letters(count):
     def enough():
-        ledger.flush()
+        huey.ledger.flush()
         return DeadLetter.select().count() >= count
     wait_until(enough, timeout=10, message=f'{count} dead letters')
     return list(DeadLetter.select().order_by(DeadLetter.id))
@@ -52,18 +51,18 @@ def test_a_signed_message_for_an_unknown_task_is_kept_not_run(app, consumer):
     assert 'removed_task' in letter.error
 
 
-def test_dead_letters_are_listed_for_admins(app, consumer, client, auth):
+def test_dead_letters_are_listed_for_admins(app, consumer, client):
     huey.storage.enqueue(b'garbage without a signature')
     dead_letters(1)
-    response = client.get('/admin/api/dead-letters', headers=auth.headers(admin=True))
+    response = client.get('/admin/api/dead-letters', headers=sign_up(client, admin=True).headers)
     assert response.status_code == 200
     assert response.json['dead_letters'][0]['source'] == 'queue'
 
 
-def test_dead_letters_are_shown_on_the_admin_system_page(app, consumer, client, auth):
+def test_dead_letters_are_shown_on_the_admin_system_page(app, consumer, client):
     huey.storage.enqueue(b'<script>alert(1)</script> is no message')
     dead_letters(1)
-    page = client.get('/admin/system', headers=auth.headers(admin=True)).get_data(as_text=True)
+    page = client.get('/admin/system', headers=sign_up(client, admin=True).headers).get_data(as_text=True)
     table = page.split('id="dead-letters"')[1].split('</table>')[0]
     assert 'queue' in table and 'Separator' in table
     assert '<script>' not in page

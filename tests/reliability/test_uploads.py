@@ -3,19 +3,11 @@ with nosniff, and no way out of DATA_DIR/files whatever the file name says."""
 import io
 import re
 
-import pytest
-
 from collab.files import MAX_FILE_BYTES
-from tests.reliability.security_world import World
 
 HOSTILE_NAMES = ['../../etc/passwd', '/etc/passwd', '..\\..\\windows\\win.ini', 'C:\\boot.ini',
                  'a\x00b.txt', '..', '.', '....//....//x', '%2e%2e%2fescape', 'x' * 5000 + '.txt',
                  '\u202egnp.exe', 'line\nbreak.txt', '<script>alert(1)</script>.html']
-
-
-@pytest.fixture
-def world(app):
-    return World(app)
 
 
 def stored_files(settings):

@@ -6,10 +6,8 @@ import time
 import pytest
 import websocket
 
-from tests.domain import wait_for_jobs_idle
-from tests.realtime_support import Listener, ThreadedServer
-from tests.reliability.security_world import MARKERS, World
-from tests.support import wait_until
+from tests.support import Listener, ThreadedServer, wait_for_jobs_idle, wait_until
+from tests.support.world import MARKERS
 
 
 @pytest.fixture
@@ -17,11 +15,6 @@ def server(app):
     running = ThreadedServer(app).start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def world(app):
-    return World(app)
 
 
 def ws_url(server):

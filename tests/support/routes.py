@@ -1,214 +1,13 @@
-"""A realistic world for the security tests, built through the API, and the table of
-every route with what each role may do there.
-
-Two workspaces hold data whose names carry markers (`wsone-secret`, `wstwo-secret`):
-a body shown to someone outside a workspace must never contain that workspace's
-marker. Roles, seen from the first workspace:
-
-- anonymous: no credentials at all;
-- nonmember: Eve, who owns the second workspace (and is told of its changes);
-- member: Bob, invited into the first workspace (he owns the notification used below);
-- owner: Ann, who created the first workspace;
-- admin: Root, a site administrator who is a member of neither workspace.
-"""
+"""Every route of the app with what each role of the security tests' world
+(tests/support/world.py) must get there, and how to read those expectations."""
 import io
-import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import urlparse
 
-from collab.jobs.models import Job
-from collab.jobs import ledger
-from collab.jobs.engine import huey
-from tests.sample_tasks import always_fail, succeed
-from tests.support import wait_until
-
-PASSWORD = 'correct horse'
-ROLES = ('anonymous', 'nonmember', 'member', 'owner', 'admin')
-MARKERS = {'one': 'wsone-secret', 'two': 'wstwo-secret'}
-PERIODIC = 'tests.sample_tasks.never_due'
-MISSING_ID = 987654321
-
-_serial = itertools.count(1)
-
-
-def unique():
-    return next(_serial)
-
-
-class Actor:
-    """One role: a test client holding its session cookie, its CSRF token and a bearer token."""
-
-    def __init__(self, app, role, email=None, name=None, admin=False):
-        self.role, self.email, self.app = role, email, app
-        self.client = app.test_client()
-        self.token = self.csrf = None
-        self.user_id = None
-        if email:
-            self.client.post('/api/auth/register', json={'email': email, 'name': name,
-                                                         'password': PASSWORD})
-            if admin:
-                from collab.models import User
-                User.update(is_admin=True).where(User.email == email).execute()
-            self.sign_in()
-
-    def sign_in(self):
-        answer = self.client.post('/api/auth/login', json={'email': self.email,
-                                                          'password': PASSWORD})
-        assert answer.status_code == 200, answer.json
-        self.token, self.csrf = answer.json['token'], answer.json['csrf_token']
-        self.user_id = answer.json['user']['id']
-        return self
-
-    def fresh(self):
-        """Another signed-in client of the same user (for routes that end or replace a session)."""
-        other = Actor(self.app, self.role)
-        other.email = self.email
-        return other.sign_in() if self.email else other
-
-    @property
-    def bearer(self):
-        return {'Authorization': f'Bearer {self.token}'} if self.token else {}
-
-    def api(self, method, url, **kwargs):
-        """As a script would: bearer token, no cookie."""
-        headers = {**self.bearer, **kwargs.pop('headers', {})}
-        return self.app.test_client().open(url, method=method, headers=headers, **kwargs)
-
-
-class World:
-    """Everything the routes need, made by the users themselves through the API."""
-
-    def __init__(self, app):
-        self.app = app
-        self.actors = {
-            'anonymous': Actor(app, 'anonymous'),
-            'nonmember': Actor(app, 'nonmember', 'eve@example.com', 'Eve'),
-            'member': Actor(app, 'member', 'bob@example.com', 'Bob'),
-            'owner': Actor(app, 'owner', 'ann@example.com', 'Ann'),
-            'admin': Actor(app, 'admin', 'root@example.com', 'Root', admin=True),
-        }
-        self.dan = Actor(app, 'other', 'dan@example.com', 'Dan')        # Eve's teammate
-        self.frank = Actor(app, 'other', 'frank@example.com', 'Frank')  # signs in and out
-        ann, bob, eve = self.actors['owner'], self.actors['member'], self.actors['nonmember']
-        self.one = self.fill_workspace(ann, bob, MARKERS['one'])
-        self.two = self.fill_workspace(eve, self.dan, MARKERS['two'])
-        self.spare = self.created(ann.api('POST', '/api/workspaces', json={'name': 'spare'}))['id']
-
-    def created(self, response, status=(200, 201, 202)):
-        assert response.status_code in status, (response.status_code, response.get_data(True))
-        return response.json
-
-    def fill_workspace(self, owner, member, marker):
-        """A workspace with a member, a document with two versions, a channel with a
-        message, a file, an export and a pending invite."""
-        ids = {}
-        ws = self.created(owner.api('POST', '/api/workspaces', json={'name': f'{marker}-space'}))
-        ids['ws'] = ws['id']
-        invite = self.created(owner.api('POST', f"/api/workspaces/{ws['id']}/invites",
-                                        json={'email': member.email}))
-        self.created(member.api('POST', f"/api/invites/{invite['token']}/accept"))
-        doc = self.created(owner.api('POST', f"/api/workspaces/{ws['id']}/documents",
-                                     json={'title': f'{marker}-doc', 'content': f'{marker}-text'}))
-        ids['doc'] = doc['id']
-        self.created(member.api('PUT', f"/api/documents/{doc['id']}",
-                                json={'content': f'{marker}-text, edited'}))
-        channel = self.created(owner.api('POST', f"/api/workspaces/{ws['id']}/channels",
-                                         json={'name': f'{marker}-chan'}))
-        ids['channel'] = channel['id']
-        self.created(member.api('POST', f"/api/channels/{channel['id']}/messages",
-                                json={'body': f'{marker}-message'}))
-        upload = self.created(owner.api(
-            'POST', f"/api/workspaces/{ws['id']}/files",
-            data={'file': (io.BytesIO(f'{marker}-bytes'.encode()), f'{marker}-file.txt')}))
-        ids['file'] = upload['id']
-        ids['export'] = self.created(owner.api('POST', f"/api/workspaces/{ws['id']}/exports"))[
-            'export_id']
-        self.created(owner.api('POST', f"/api/workspaces/{ws['id']}/invites",
-                               json={'email': f'{marker}-invitee@example.com'}))
-        return ids
-
-    def finish_background_work(self):
-        """Exports ready and notifications delivered (needs a running consumer)."""
-        from tests.domain import wait_for_jobs_idle
-        for ids, owner in ((self.one, self.actors['owner']), (self.two, self.actors['nonmember'])):
-            wait_until(lambda: owner.api('GET', f"/api/exports/{ids['export']}").json['state']
-                       == 'ready', timeout=20, message='the export to be ready')
-        wait_for_jobs_idle(timeout=20)
-        notes = self.actors['member'].api('GET', '/api/notifications').json['notifications']
-        assert notes, 'Bob has no notification'
-        self.one['note'] = notes[0]['id']
-        versions = self.actors['owner'].api('GET', f"/api/documents/{self.one['doc']}/versions")
-        self.one['version'] = versions.json['versions'][-1]['version']
-        self.failed_job = self.failed()
-
-    # ---------------------------------------------------------------- fresh rows per call
-
-    def fresh_doc(self):
-        return self.created(self.actors['owner'].api(
-            'POST', f"/api/workspaces/{self.one['ws']}/documents",
-            json={'title': f'scratch {unique()}', 'content': ''}))['id']
-
-    def fresh_invite(self):
-        """A token for the spare workspace: accepting it must not change who sees the others."""
-        return self.created(self.actors['owner'].api(
-            'POST', f'/api/workspaces/{self.spare}/invites',
-            json={'email': f'guest{unique()}@example.com'}))['token']
-
-    def recorded(self, job_id, *states):
-        def found():
-            ledger.flush()
-            row = Job.get_or_none(Job.job_id == job_id)
-            return row is not None and (not states or row.state in states)
-        wait_until(found, timeout=15, message=f'job {job_id} in the ledger {states}')
-        return job_id
-
-    def scheduled_job(self):
-        # Wait until the consumer holds it in its schedule: the ledger's record of that
-        # moment would otherwise overwrite a revoke made just before it.
-        job_id = succeed.schedule((f'later {unique()}',), delay=3600).id
-        wait_until(lambda: job_id in {task.id for task in huey.scheduled()}, timeout=15,
-                   message='the consumer to schedule the job')
-        return self.recorded(job_id, 'scheduled')
-
-    def revoked_job(self):
-        job_id = self.scheduled_job()
-        answer = self.actors['admin'].api('POST', f'/admin/api/jobs/{job_id}/revoke')
-        assert answer.status_code == 200, answer.json
-        return job_id
-
-    def failed(self):
-        task = always_fail.s('matrix')
-        task.retries = 0
-        huey.enqueue(task)
-        return self.recorded(task.id, 'failed')
-
-    def values(self, missing=False):
-        """Placeholders for URLs; fresh rows are made only when the URL asks for them."""
-        one = self.one
-        lazy = {'fresh_doc': self.fresh_doc, 'fresh_invite': self.fresh_invite,
-                'scheduled_job': self.scheduled_job, 'revoked_job': self.revoked_job}
-        if missing:
-            plain = dict.fromkeys(('ws', 'doc', 'channel', 'file', 'export', 'note', 'fresh_doc',
-                                   'version'),
-                                  MISSING_ID)
-            plain.update(failed_job='no-such-job', scheduled_job='no-such-job',
-                         revoked_job='no-such-job', fresh_invite='no-such-invite',
-                         task='no.such.task')
-            return plain, {}
-        plain = {**one, 'failed_job': self.failed_job, 'task': PERIODIC,
-                 'spare_invite': 'not-a-real-token'}
-        return plain, lazy
-
-
-def fill(template, world, missing=False):
-    plain, lazy = world.values(missing)
-    names = re.findall(r'{(\w+)}', template)
-    values = {n: plain[n] if n in plain else lazy[n]() for n in names}
-    return template.format(**values)
-
-
-# ---------------------------------------------------------------- expectations
+from tests.support.users import PASSWORD
+from tests.support.world import ROLES, unique
 
 LOGIN = ('redirect', '/login')
 
@@ -456,3 +255,19 @@ def app_routes(app):
     """Every (method, rule) the app answers, HEAD and OPTIONS aside."""
     return {(method, rule_key(rule.rule)) for rule in app.url_map.iter_rules()
             for method in rule.methods - {'HEAD', 'OPTIONS'}}
+
+
+def outcome_matches(response, expected):
+    """Whether a response is the outcome the table expects: a status, or a redirect."""
+    if isinstance(expected, int):
+        return response.status_code == expected
+    path = urlparse(response.location or '').path
+    prefix = expected[1]
+    return response.status_code in (302, 303) and (
+        path == prefix or (prefix != '/' and path.startswith(prefix)))
+
+
+def allowed_role(case):
+    """The first of owner, member and admin that the case lets through."""
+    return next(role for role in ('owner', 'member', 'admin')
+                if not (isinstance(case.expect[role], int) and case.expect[role] >= 400))

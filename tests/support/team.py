@@ -1,19 +1,15 @@
-"""Helpers for the collaboration-domain tests: a small team in one workspace."""
-import pytest
-
-from collab.db import database
-from collab.jobs import ledger
-from tests.support import wait_until
+"""A small team in one workspace, for the collaboration-domain tests."""
+from tests.support.users import sign_up
 
 
 class Team:
     """Ann owns a workspace, Bob is a member, Eve is a stranger; all by bearer token."""
 
-    def __init__(self, client, auth):
+    def __init__(self, client):
         self.client = client
-        self.ann = auth.headers('ann@example.com', name='Ann')
-        self.bob = auth.headers('bob@example.com', name='Bob')
-        self.eve = auth.headers('eve@example.com', name='Eve')
+        self.ann = sign_up(client, 'ann@example.com', 'Ann').headers
+        self.bob = sign_up(client, 'bob@example.com', 'Bob').headers
+        self.eve = sign_up(client, 'eve@example.com', 'Eve').headers
         self.workspace = client.post('/api/workspaces', json={'name': 'Garden club'},
                                      headers=self.ann).json
         self.ws_id = self.workspace['id']
@@ -37,22 +33,3 @@ class Team:
                                     json={'name': name}, headers=self.ann)
         assert response.status_code == 201, response.json
         return response.json
-
-
-@pytest.fixture
-def team(client, auth):
-    return Team(client, auth)
-
-
-def wait_for_jobs_idle(timeout=15):
-    """Until the queue is empty and no job in the ledger is still queued, scheduled or running."""
-    from collab.jobs.models import Job
-    from collab.jobs.engine import huey
-
-    def idle():
-        ledger.flush()
-        busy = Job.select().where(Job.state.in_(['queued', 'running', 'retrying',
-                                                 'scheduled'])).count()
-        database.close()
-        return huey.storage.queue_size() == 0 and busy == 0
-    wait_until(idle, timeout=timeout, interval=0.05, message='the queue to drain')

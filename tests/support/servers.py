@@ -1,80 +1,32 @@
-"""Real outside parts for tests: a redis-server process and a webhook receiver."""
+"""Real servers for tests: redis-server, a webhook receiver, the app in a thread or as
+`python run.py` in a subprocess, and `run.py worker` processes to kill."""
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
-import redis
+from werkzeug.serving import make_server
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.local import RedisServer, free_port, wait_until
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+ROOT = Path(__file__).resolve().parents[2]
 
-
-def wait_until(predicate, timeout=10.0, interval=0.02, message='condition'):
-    """Poll until predicate() is truthy; fail with `message` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'timed out after {timeout}s waiting for {message}')
-        time.sleep(interval)
+__all__ = ['ROOT', 'LiveServer', 'RedisServer', 'ThreadedServer', 'WebhookServer',
+           'WorkerProcess', 'require']
 
 
-class RedisServer:
-    """A redis-server of the test's own on a free port; it can be stopped and restarted."""
-
-    def __init__(self, port, directory):
-        self.port, self.directory, self.process = port, directory, None
-
-    @staticmethod
-    def available():
-        return shutil.which('redis-server') is not None
-
-    @property
-    def url(self):
-        return f'redis://127.0.0.1:{self.port}/0'
-
-    @property
-    def running(self):
-        return self.process is not None and self.process.poll() is None
-
-    def client(self):
-        return redis.Redis(port=self.port, socket_timeout=5)
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ['redis-server', '--port', str(self.port), '--bind', '127.0.0.1',
-             '--save', '', '--appendonly', 'no', '--dir', str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._answers, timeout=10, message='redis-server to start')
-
-    def stop(self):
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-    def _answers(self):
-        try:
-            return self.client().ping()
-        except redis.ConnectionError:
-            return False
+def require(name, reason):
+    """Skip, or fail when the REQUIRE_* variable says this part must be there."""
+    if os.environ.get(name) == '1':
+        pytest.fail(f'{reason} (and {name}=1)')
+    pytest.skip(reason)
 
 
 class WebhookServer:
@@ -103,6 +55,27 @@ class WebhookServer:
 
     def start(self):
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class ThreadedServer:
+    """The test app behind werkzeug's threaded server: real sockets, same process."""
+
+    def __init__(self, app):
+        self.httpd = make_server('127.0.0.1', 0, app, threaded=True)
+        self.port = self.httpd.server_port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self):
+        return f'http://127.0.0.1:{self.port}'
+
+    def start(self):
+        self.thread.start()
+        return self
 
     def stop(self):
         self.httpd.shutdown()
@@ -192,27 +165,45 @@ class LiveServer:
             self.log.close()
 
 
-def page_csrf_token(client):
-    """The CSRF token that the pages' forms carry for this client's session."""
-    return client.get('/api/auth/csrf').json['csrf_token']
+# How a worker is started: Collab's command, or Huey's own consumer on the same instance.
+WORKER_COMMANDS = {
+    'run.py worker': ['run.py', 'worker'],
+    'huey_consumer': ['-m', 'huey.bin.huey_consumer', 'tasks.huey', '-k', 'thread'],
+}
 
 
-def http_json(base_url, method, path, body=None, token=None):
-    """(status, JSON body) of one HTTP request to a running server."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base_url + path, data=data, method=method,
-                                     headers={'Content-Type': 'application/json'})
-    if token:
-        request.add_header('Authorization', f'Bearer {token}')
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b'null')
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b'null')
+class WorkerProcess:
+    """A worker in a subprocess (`python run.py worker` unless `command` names
+    another of WORKER_COMMANDS), with its log kept for failure messages."""
 
+    def __init__(self, settings_env, log_path, command='run.py worker'):
+        self.env = {**os.environ, **settings_env}
+        self.log_path = log_path
+        self.argv = [sys.executable, *WORKER_COMMANDS[command]]
+        if command == 'huey_consumer':   # Huey's consumer takes its worker count as a flag
+            self.argv += ['-w', self.env.get('HUEY_WORKERS', '2')]
+        self.process = None
 
-def require(name, reason):
-    """Skip, or fail when the REQUIRE_* variable says this part must be there."""
-    if os.environ.get(name) == '1':
-        pytest.fail(f'{reason} (and {name}=1)')
-    pytest.skip(reason)
+    def start(self):
+        self.log = open(self.log_path, 'ab')
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        return self
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.log.close()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        return self.process.returncode
+
+    def output(self):
+        return self.log_path.read_text(errors='replace')

@@ -1,0 +1,125 @@
+"""Collab's Huey consumer: what `huey.create_consumer()` returns, so Huey's own
+`huey_consumer tasks.huey` runs jobs exactly as `python run.py worker` does.
+
+It adds to Huey's consumer what a deployment needs: workers woken on
+enqueue, a graceful stop on SIGTERM as well as SIGINT, periodic tasks paused
+in the admin skipped, and the heartbeat, crash recovery and pruning of
+collab.jobs.heartbeat.
+"""
+import logging
+import signal
+
+from huey.consumer import Consumer, Scheduler, Worker
+from huey.exceptions import ConfigurationError
+
+from collab.jobs.heartbeat import ConsumerHeartbeat
+from collab.jobs.names import task_name
+from collab.jobs.pausing import paused_names
+
+log = logging.getLogger('collab.consumer')
+
+IDLE_POLL_MAX = 2.0   # cross-process enqueues on SQLite are found by polling, at most this late
+
+# Collab's polling and scheduling, where the caller does not set its own.
+DEFAULTS = {'worker_type': 'thread', 'scheduler_interval': 1, 'initial_delay': 0.05,
+            'max_delay': IDLE_POLL_MAX, 'check_worker_health': True}
+
+
+class WakingWorker(Worker):
+    """Sleeps on the in-process wake signal instead of a blind poll; right after
+    a task, only briefly (see collab.jobs.wakeup)."""
+    ran_task = False
+
+    def loop(self, now=None):
+        count = self.task_count
+        super().loop(now)
+        self.ran_task = self.task_count != count
+
+    def sleep(self):
+        self.delay = min(self.delay, self.max_delay)
+        self.huey.wakeup.wait(self.delay, poll=self.ran_task)
+        self.delay *= self.backoff
+
+
+class PausableScheduler(Scheduler):
+    """Huey's scheduler, skipping periodic tasks an admin has paused."""
+
+    def enqueue_periodic_tasks(self, now):
+        try:
+            paused = paused_names(self.huey)
+        except Exception:
+            log.exception('could not read paused periodic tasks; running all')
+            paused = set()
+        for task in self.huey.read_periodic(now):
+            name = task_name(task)
+            if name in paused:
+                log.info('periodic task %s is paused; skipped', name)
+                continue
+            log.info('enqueueing periodic task %s', name)
+            try:
+                self.huey.enqueue(task)
+            except Exception:
+                log.exception('error enqueueing periodic task %s', name)
+
+
+class CollabConsumer(Consumer):
+    """Huey's consumer with Collab's workers, scheduler, signals and heartbeat.
+
+    `embedded`: runs in threads of a process that owns the signals (the web
+    server); start() and shutdown() instead of run().
+    """
+    worker_class = WakingWorker
+    scheduler_class = PausableScheduler
+
+    def __init__(self, huey, embedded=False, **options):
+        settings = huey.settings
+        for name, value in DEFAULTS.items():
+            options.setdefault(name, value)
+        if options['worker_type'] != 'thread':
+            # The ledger writer, the wake signal and the claims live in this process.
+            raise ConfigurationError(f"Collab's consumer runs its workers as threads "
+                                     f"(-k thread), not {options['worker_type']!r}")
+        if options.get('shutdown_timeout') is None:
+            options['shutdown_timeout'] = settings.shutdown_grace
+        options.setdefault('workers', settings.huey_workers)
+        super().__init__(huey, **options)
+        self.embedded = embedded
+        huey.wakeup.capacity = self.workers
+        # Stock Huey stops at once on SIGTERM; here both signals let tasks finish.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._signal_actions[signum] = (False, True)
+        self.heartbeat = ConsumerHeartbeat(self, settings)
+
+    @property
+    def id(self):
+        return self.heartbeat.id
+
+    def start(self):
+        """Start workers, scheduler and heartbeat in threads."""
+        self.heartbeat.register()
+        super().start()
+        self.heartbeat.start()
+
+    def run(self):
+        """Run in the foreground until SIGINT/SIGTERM (`run.py worker`, `huey_consumer`)."""
+        try:
+            super().run()
+        finally:
+            self.heartbeat.finish()
+
+    def shutdown(self):
+        """Embedded: stop taking work; let running tasks finish within the grace period."""
+        try:
+            self.stop(graceful=True)
+        finally:
+            # Also when a second signal cuts the grace short (SystemExit).
+            self.huey.notify_interrupted_tasks()
+            self.heartbeat.finish()
+
+    def stop(self, graceful=False):
+        super().stop(graceful)
+        self.huey.wakeup.notify_all()
+
+    def _set_signal_handlers(self):
+        if not self.embedded:   # embedded: the web server owns the signals
+            super()._set_signal_handlers()

@@ -1,0 +1,14 @@
+"""The app's one Huey instance: the catalogue's tasks (package `tasks`) register on it.
+
+Built as a Huey user builds theirs, with the extensions installed by explicit
+calls: the ledger (every job's life in the app database), the dashboards'
+change events, and the log lines and alerts for failures.
+"""
+from collab.jobs import alerts, ledger
+from collab.jobs.consumer import CollabConsumer
+from collab.jobs.dashboard_events import JobChangeNotifier
+from collab.jobs.engine import CollabHuey
+
+huey = CollabHuey('collab', consumer_class=CollabConsumer)
+ledger.install(huey, on_written=JobChangeNotifier(huey).changed)
+alerts.install(huey)

@@ -1,0 +1,4 @@
+"""Huey's test_priority, on CollabHuey with each claiming storage (see __init__.py)."""
+from tests.huey_conformance.adapter import cases
+
+globals().update(cases('test_priority'))
