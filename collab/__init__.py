@@ -17,7 +17,8 @@ def create_app(settings=None):
     # Imported here, as in Flask's tutorial: the blueprints import task names,
     # and the tasks import collab's services.
     import tasks
-    from collab import admin, api, auth, errors, health, pages, realtime, security, views
+    from collab import (account_pages, admin, api, auth, errors, health, realtime, security,
+                        workspace_pages)
     from collab.enqueue import wake_dispatcher
     from collab.jobs.outbox import dispatcher
 
@@ -47,7 +48,8 @@ def create_app(settings=None):
     app.teardown_request(lambda exc: close_connection())
     errors.init_app(app)
     realtime.init_app(app)   # flask-sock: the /ws route
-    for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, pages.bp, views.bp]:
+    for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, account_pages.bp,
+                      workspace_pages.bp]:
         app.register_blueprint(blueprint)
     return app
 

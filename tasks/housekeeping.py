@@ -1,10 +1,15 @@
-"""The admin's job search index, brought up to date every minute (collab/jobs/args_index.py).
+"""Housekeeping: the admin's job search index brought up to date every minute
+(collab/jobs/args_index.py), and old sign-in rate-limit windows dropped hourly.
 
-Here rather than in the ledger, so recording a job does not pay for indexing it:
-a search scans the jobs recorded since the last run, and this run indexes them.
+The index is caught up here rather than in the ledger, so recording a job does
+not pay for indexing it: a search scans the jobs recorded since the last run,
+and this run indexes them.
 """
+import time
+
 from huey import crontab
 
+from collab import ratelimit
 from collab.jobs import args_index
 from collab.jobs.instance import huey
 
@@ -16,3 +21,9 @@ RUN_SECONDS = 20
 @huey.periodic_once(crontab(minute='*'))
 def index_job_args():
     return args_index.catch_up(seconds=RUN_SECONDS)
+
+
+@huey.periodic_once(crontab(minute='17'))
+def forget_old_rate_limits():
+    """Rate-limit windows are only read while current; the ones an hour old go."""
+    return ratelimit.forget_before(time.time())

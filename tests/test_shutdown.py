@@ -41,6 +41,15 @@ def timed_stop(runner):
     return time.monotonic() - started
 
 
+def test_an_idle_consumer_stops_without_waiting_out_its_poll(app):
+    consumer = huey.create_consumer(embedded=True, workers=2, initial_delay=2.0)
+    consumer.start()
+    time.sleep(0.3)   # both workers found the queue empty and sleep for 2 s
+    started = time.monotonic()
+    consumer.shutdown()
+    assert time.monotonic() - started < 1.0
+
+
 @pytest.mark.env(SHUTDOWN_GRACE='3')
 def test_stop_lets_a_task_shorter_than_the_grace_finish(runner):
     result = sample_tasks.sleep_for(0.5, key='short')

@@ -1,4 +1,5 @@
 """The task catalogue with a real consumer: digests (a group), push, periodic once per slot."""
+import time
 from datetime import datetime, timedelta
 
 from collab.fields import utcnow
@@ -104,3 +105,13 @@ def test_sync_online_status_persists_who_was_online(client, team, app):
     assert LastSeen.get_by_id(ann).online is True
     sync_online_status.call_local()   # same slot: skipped
     assert LastSeen.get_by_id(ann).online is True
+
+
+def test_rate_limit_windows_an_hour_old_are_forgotten(app):
+    from tasks.housekeeping import forget_old_rate_limits
+    from collab.ratelimit import RateLimitWindow
+    now = int(time.time())
+    RateLimitWindow.create(key='login:old', hits=3, window_start=now - 7200)
+    RateLimitWindow.create(key='login:current', hits=1, window_start=now - 30)
+    assert forget_old_rate_limits.call_local() == 1
+    assert [w.key for w in RateLimitWindow.select()] == ['login:current']

@@ -117,8 +117,11 @@ class CollabConsumer(Consumer):
             self.heartbeat.finish()
 
     def stop(self, graceful=False):
-        super().stop(graceful)
+        # Wake idle workers before waiting for them: each would otherwise sleep
+        # out its poll interval first.
+        self.stop_flag.set()
         self.huey.wakeup.notify_all()
+        super().stop(graceful)
 
     def _set_signal_handlers(self):
         if not self.embedded:   # embedded: the web server owns the signals

@@ -9,6 +9,7 @@ import threading
 import time
 
 from collab import broadcast
+from collab.db import database
 from collab.models import User
 
 log = logging.getLogger('collab.ledger')
@@ -47,7 +48,8 @@ class JobChangeNotifier:
         settings = self.huey.settings
         if settings is None:
             return
-        admins = [row.id for row in User.select(User.id).where(User.is_admin == True)]  # noqa: E712
+        with database.connection_context():   # not held between rounds
+            admins = [row.id for row in User.select(User.id).where(User.is_admin == True)]  # noqa: E712
         if admins:
             broadcast.broadcaster(settings).publish(admins, {'type': 'jobs'})
 

@@ -1,4 +1,6 @@
-"""Pruning of job records by age and count (SPEC §5 defaults: 14 days, 1,000,000 rows, failed 30 days).
+"""Pruning of job records by age and count.
+
+The defaults: 14 days, 1,000,000 rows, and 30 days for failed jobs.
 
 Rows go in chunks, one short write transaction each: on SQLite a write
 transaction locks out every other writer, and a prune of a big backlog (after
@@ -11,7 +13,6 @@ from datetime import timedelta
 
 from peewee import fn
 
-from collab import ratelimit
 from collab.jobs import args_index
 from collab.fields import utcnow
 from collab.jobs.models import FAILED, DeadLetter, Job, JobAttempt
@@ -33,7 +34,6 @@ def prune_jobs(settings, now=None):
     excess = _delete_jobs(Job.seq <= newest - settings.job_retention_rows)
     _delete_rows(JobAttempt, JobAttempt.id, JobAttempt.started_at < keep_failed_until)
     _delete_rows(DeadLetter, DeadLetter.id, DeadLetter.received_at < keep_failed_until)
-    ratelimit.forget_before(time.time())
     if old or excess:
         log.info('pruned %d old and %d excess job records', old, excess)
     return old + excess

@@ -1,12 +1,14 @@
 """Huey's test cases, rebuilt to run on CollabHuey (see the package docstring)."""
 import importlib
 import unittest
+from collections import defaultdict
 
 from huey.consumer import Consumer
 from huey.tests.base import BaseTestCase
 
 from collab.jobs.consumer import CollabConsumer
 from collab.jobs.engine import CollabHuey
+from tests.huey_conformance.differences import differences_for
 
 BACKENDS = ('sqlite', 'redis')
 MODULES = ('test_storage', 'test_api', 'test_consumer', 'test_signals', 'test_priority',
@@ -16,9 +18,12 @@ STORAGE_CASES = {'sqlite': 'TestSqliteStorage', 'redis': 'TestRedisStorage'}
 # The claimer the storage would get from a running consumer's heartbeat.
 CLAIMER = 'huey-conformance'
 
+_loader = unittest.TestLoader()
+
 
 def cases(module_name):
-    """{name: adapted TestCase class} for one of Huey's test modules, on every backend."""
+    """{name: adapted TestCase class} for one of Huey's test modules, on every backend,
+    with the twins that undo a listed difference (see differences.py)."""
     module = importlib.import_module(f'huey.tests.{module_name}')
     adapted = {}
     for name, case in vars(module).items():
@@ -28,32 +33,55 @@ def cases(module_name):
         for backend in BACKENDS:
             if module_name == 'test_storage' and name != STORAGE_CASES[backend]:
                 continue
-            adapted_name = f'{name}_{backend}'
-            adapted[adapted_name] = type(adapted_name, (OnCollabHuey, case), {
-                'backend': backend,
-                'consumer_class': _mixed(case.consumer_class, CollabConsumer),
-                '__unittest_skip__': False,   # test_storage skips Redis cases without localhost:6379
-                '__module__': f'tests.huey_conformance.{module_name}',
-                '__qualname__': adapted_name,
-            })
+            main = f'{name}_{backend}'
+            adapted[main] = _adapted(case, main, module_name, backend)
+            for mixins, methods in _undone(module_name, main, case).items():
+                twin = '_'.join([main, *(mixin.__name__ for mixin in mixins)])
+                adapted[twin] = _adapted(case, twin, module_name, backend, mixins, methods)
     return adapted
 
 
-def test_ids():
-    """Every adapted test, as 'test_api.py::TestQueue_sqlite::test_revoke'."""
-    loader = unittest.TestLoader()
+def adapted_test_ids():
+    """Every adapted test but the twins, as 'test_api.py::TestQueue_sqlite::test_retry'."""
     return [f'{module}.py::{name}::{method}'
             for module in MODULES for name, case in cases(module).items()
-            for method in loader.getTestCaseNames(case)]
+            if not case.undone for method in _loader.getTestCaseNames(case)]
+
+
+def _undone(module_name, name, case):
+    """{mixins: [test methods]} of the listed tests whose every difference a mixin undoes."""
+    found = defaultdict(list)
+    for method in _loader.getTestCaseNames(case):
+        mixins = tuple(d.undone_by for d in differences_for(f'{module_name}.py::{name}::{method}'))
+        if mixins and None not in mixins:
+            found[mixins].append(method)
+    return found
+
+
+def _adapted(case, name, module_name, backend, undone=(), only=None):
+    attributes = {
+        'backend': backend,
+        'undone': undone,
+        'consumer_class': _mixed(case.consumer_class, CollabConsumer),
+        '__unittest_skip__': False,   # test_storage skips Redis cases without localhost:6379
+        '__module__': f'tests.huey_conformance.{module_name}',
+        '__qualname__': name,
+    }
+    if only is not None:   # a twin runs only the tests listed for the difference it undoes
+        attributes.update({method: None for method in _loader.getTestCaseNames(case)
+                           if method not in only})
+    return type(name, (OnCollabHuey, case), attributes)
 
 
 class OnCollabHuey:
-    """Mixed in before a Huey test case: its Huey becomes a CollabHuey on `backend`.
+    """Mixed in before a Huey test case: its Huey becomes a CollabHuey on `backend`
+    (in a twin, with the mixins `undone` first).
 
     `settings` (the app's Settings for this test's backend) is set on the case
     by the conftest before setUp runs.
     """
     backend = None
+    undone = ()
     settings = None
 
     def get_huey(self):
@@ -62,7 +90,10 @@ class OnCollabHuey:
         storage = stock.storage if _defined_in_tests(type(stock.storage)) else None
         if storage is None:
             stock.storage.close()
-        huey = _mixed(type(stock), CollabHuey)(stock.name, consumer_class=CollabConsumer)
+        cls = _mixed(type(stock), CollabHuey)
+        if self.undone:
+            cls = type(cls.__name__, (*self.undone, cls), {})
+        huey = cls(stock.name, consumer_class=CollabConsumer)
         huey.results = stock.results
         huey.store_none = stock.store_none
         huey.store_intermediate_errors = stock.store_intermediate_errors

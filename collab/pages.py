@@ -1,1 +1,0 @@
-from collab.account_pages import bp  # noqa: F401  (re-exported for collab/__init__.py)
