@@ -8,8 +8,9 @@ collab.jobs.heartbeat.
 """
 import logging
 import signal
+import threading
 
-from huey.consumer import Consumer, Scheduler, Worker
+from huey.consumer import Consumer, Scheduler, ThreadEnvironment, Worker
 from huey.exceptions import ConfigurationError
 
 from collab.jobs.heartbeat import ConsumerHeartbeat
@@ -39,6 +40,27 @@ class WakingWorker(Worker):
         self.delay = min(self.delay, self.max_delay)
         self.huey.wakeup.wait(self.delay, poll=self.ran_task)
         self.delay *= self.backoff
+
+
+class WakingStopFlag(threading.Event):
+    """The consumer's stop flag: setting it also wakes the workers sleeping on the wake signal."""
+
+    def __init__(self, wakeup):
+        super().__init__()
+        self.wakeup = wakeup
+
+    def set(self):
+        super().set()
+        self.wakeup.notify_all()
+
+
+class WakingThreadEnvironment(ThreadEnvironment):
+    def __init__(self, wakeup, graceful, interrupt):
+        super().__init__(graceful, interrupt)
+        self.wakeup = wakeup
+
+    def get_stop_flag(self):
+        return WakingStopFlag(self.wakeup)
 
 
 class PausableScheduler(Scheduler):
@@ -75,10 +97,6 @@ class CollabConsumer(Consumer):
         settings = huey.settings
         for name, value in DEFAULTS.items():
             options.setdefault(name, value)
-        if options['worker_type'] != 'thread':
-            # The ledger writer, the wake signal and the claims live in this process.
-            raise ConfigurationError(f"Collab's consumer runs its workers as threads "
-                                     f"(-k thread), not {options['worker_type']!r}")
         if options.get('shutdown_timeout') is None:
             options['shutdown_timeout'] = settings.shutdown_grace
         options.setdefault('workers', settings.huey_workers)
@@ -116,12 +134,18 @@ class CollabConsumer(Consumer):
             self.huey.notify_interrupted_tasks()
             self.heartbeat.finish()
 
+    def get_environment(self, worker_type):
+        if worker_type != 'thread':
+            # The ledger writer, the wake signal and the claims live in this process.
+            raise ConfigurationError(f"Collab's consumer runs its workers as threads "
+                                     f"(-k thread), not {worker_type!r}")
+        return WakingThreadEnvironment(self.huey.wakeup, self._graceful_sig, self._interrupt_sig)
+
     def stop(self, graceful=False):
-        # Wake idle workers before waiting for them: each would otherwise sleep
-        # out its poll interval first.
-        self.stop_flag.set()
-        self.huey.wakeup.notify_all()
-        super().stop(graceful)
+        try:
+            super().stop(graceful)
+        finally:
+            self.heartbeat.stop()
 
     def _set_signal_handlers(self):
         if not self.embedded:   # embedded: the web server owns the signals

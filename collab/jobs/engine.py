@@ -244,6 +244,8 @@ class CollabHuey(Huey):
 
     def read_schedule(self, timestamp=None):
         """Move due tasks to the queue in one atomic step; nothing is left for the scheduler to enqueue."""
+        if self.immediate:   # no consumer: the caller gets the due tasks, as from Huey
+            return super().read_schedule(timestamp)
         if self.storage.move_due_to_queue(timestamp or self._get_timestamp()):
             self.wakeup.notify()   # one worker; its claim wakes the next while more wait
         return []

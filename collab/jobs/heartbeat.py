@@ -58,12 +58,18 @@ class ConsumerHeartbeat:
     def start(self):
         self._thread.start()
 
+    def stop(self):
+        """Stop beating (the consumer stopped); finish() records the stop."""
+        self._stopping.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(5)
+
     def finish(self):
         """Stop beating, write what the ledger holds, record the stop (once)."""
         if self._finished:
             return
         self._finished = True
-        self._stopping.set()
+        self.stop()
         if self.huey.ledger is not None:
             self.huey.ledger.flush()
         try:

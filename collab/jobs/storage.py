@@ -8,7 +8,8 @@ task is done (`ack`). Claims of a consumer that died, or stopped with tasks
 still running, are put back on the queue by `recover_claims`.
 
 Due scheduled tasks move to the queue in one atomic step, so no crash
-between "read the schedule" and "enqueue" can drop them either.
+between "read the schedule" and "enqueue" can drop them either; on SQLite
+each keeps its priority, read from its message (collab.jobs.message_peek).
 
 Revocations are rare, yet stock Huey reads a task's revoke flags before every
 run and deletes its flag after it: two round trips per task. Here a claim

@@ -1,10 +1,11 @@
 """Each adapted Huey case gets its backend, the app's settings and database, and
 its place in the list of differences (marked xfail, strict) or of tests not run."""
+import threading
 import time
 
 import pytest
 
-from collab.db import close_connection, open_database
+from collab.db import close_connection, database, open_database
 from collab.settings import Settings
 from collab.startup import prepare
 from tests.huey_conformance.adapter import OnCollabHuey
@@ -53,19 +54,32 @@ def collab_backend(request, tmp_path, monkeypatch):
     if case.backend == 'redis':
         env['REDIS_URL'] = request.getfixturevalue('redis_url')
     case.settings = Settings.from_mapping(env)
+    bound = database.obj   # what the app's tests bound; given back afterwards
     open_database(app_database)
     monkeypatch.chdir(tmp_path)   # where some of Huey's tests create files of their own
     # Huey's tests pass local times and CollabHuey keeps UTC (utc=True): with
     # the local zone UTC, both read the same clock.
     monkeypatch.setenv('TZ', 'UTC')
     time.tzset()
+    threads = set(threading.enumerate())
     yield
+    left_running = still_running(set(threading.enumerate()) - threads)
     huey = getattr(case, 'huey', None)
     if huey is not None:
         close_storage(getattr(huey, 'bound_storage', None) or huey.storage)
     close_connection()
+    database.initialize(bound)
     monkeypatch.undo()
     time.tzset()
+    # As in Huey: once a consumer is stopped, nothing of it runs on.
+    assert not left_running, f'threads still running after the test: {left_running}'
+
+
+def still_running(threads, grace=1.0):
+    deadline = time.monotonic() + grace
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    return sorted(thread.name for thread in threads if thread.is_alive())
 
 
 def close_storage(storage):
