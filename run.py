@@ -8,11 +8,10 @@
 """
 import argparse
 import getpass
-import logging
 import sys
 
-from collab.cli import (check_address, check_database, check_redis, run_bench, run_create_admin,
-                        run_server, run_worker)
+from collab.cli import (check_address, check_database, check_redis, configure_logging, run_bench,
+                        run_create_admin, run_server, run_worker)
 from collab.settings import Settings, SettingsError
 
 
@@ -44,7 +43,7 @@ def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.command == 'bench':
         return run_bench(args.bench_args)
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    configure_logging()
     try:
         settings = Settings.from_env()
         check_database(settings)
