@@ -94,15 +94,17 @@ def test_open_sockets_hold_no_database_connection(server, team, settings):
     for listener in listeners:
         listener.send({'type': 'ping'})
         listener.wait_for(lambda m: m['type'] == 'pong', 'pong')
-    # Other background threads open a connection for a moment; a socket's would stay.
-    wait_until(lambda: _database_handles(settings) <= before, timeout=3,
-               message='no more database connections than before the sockets')
+    # SQLite keeps the descriptor of a closed connection open while other
+    # connections of the process hold locks on the file, for its next open to
+    # reuse: at most one such. Five sockets holding connections would be five.
+    assert _database_handles(settings) <= before + 1
     for listener in listeners:
         listener.close()
 
 
 def _database_handles(settings):
-    """Open file descriptors of this process on the database file: one per connection."""
+    """Open file descriptors of this process on the database file: one per
+    connection, and at most one of a closed connection, kept for reuse."""
     target = str(settings.data_dir / 'collab.db')
     count = 0
     for fd in os.listdir('/proc/self/fd'):
