@@ -7,7 +7,9 @@ import pytest
 from huey import MemoryHuey
 from huey.serializer import SignedSerializer
 
-from collab.jobs.storage import ClaimingRedisStorage, ClaimingSqliteStorage, is_revoke_key
+from collab.jobs.claims import is_revoke_key
+from collab.jobs.redis_storage import ClaimingRedisStorage
+from collab.jobs.sqlite_storage import ClaimingSqliteStorage
 
 PAST = datetime.datetime(2000, 1, 1)
 NOW = datetime.datetime(2001, 1, 1)

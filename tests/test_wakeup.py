@@ -11,7 +11,7 @@ import pytest
 from collab.transactions import writing
 from collab.jobs import outbox
 from collab.jobs.wakeup import WakeSignal
-from collab.jobs.storage import ClaimingSqliteStorage
+from collab.jobs.sqlite_storage import ClaimingSqliteStorage
 from tests.sample_tasks import calls, note_start, succeed
 from tests.support import wait_until
 

@@ -12,13 +12,12 @@ from huey import Huey
 from huey.api import PeriodicTask, Task, TaskWrapper, group
 from huey.serializer import SignedSerializer
 from huey.storage import MemoryStorage
-from redis import ConnectionPool
 
 from collab.db import close_connection
 from collab.fields import utcnow
 from collab.jobs import slots
 from collab.jobs.ids import time_ordered_id
-from collab.jobs.storage import ClaimingRedisStorage, ClaimingSqliteStorage
+from collab.jobs.storage import build_storage
 from collab.jobs.wakeup import WakeSignal
 
 log = logging.getLogger('collab.tasks')
@@ -108,16 +107,6 @@ class UnboundStorage:
             raise RuntimeError('the job queue is not configured: call configure(settings) first')
         huey.configure_on_first_use()
         return getattr(huey.storage, name)
-
-
-def build_storage(name, settings):
-    """The queue storage these settings name: Redis when REDIS_URL is set, else SQLite."""
-    if settings.redis_url:
-        pool = ConnectionPool.from_url(settings.redis_url, health_check_interval=30,
-                                       socket_timeout=5, socket_connect_timeout=5)
-        return ClaimingRedisStorage(name=name, connection_pool=pool)
-    return ClaimingSqliteStorage(name=name, filename=str(settings.queue_path),
-                                 fsync=False, timeout=10)
 
 
 class CollabHuey(Huey):
