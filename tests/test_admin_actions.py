@@ -5,19 +5,9 @@ import pytest
 from collab.jobs.models import Job, JobAttempt
 from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail, calls, flaky, succeed
-from tests.support import page_csrf_token, sign_up, wait_until
+from tests.support import job, page_csrf_token, sign_up, wait_for_state, wait_until
 
 ADMIN_EMAIL, PASSWORD = 'root@example.com', 'correct horse'
-
-
-def job(job_id):
-    huey.ledger.flush()
-    return Job.get_or_none(Job.job_id == job_id)
-
-
-def wait_for(job_id, *states, timeout=15):
-    return wait_until(lambda: (row := job(job_id)) is not None and row.state in states and row,
-                      timeout, message=f'job {job_id} to reach {states}')
 
 
 def fails_once_then_succeeds(key):
@@ -81,13 +71,13 @@ def test_every_action_refuses_anonymous_members_and_missing_csrf(app, client, ad
 def test_retrying_a_failed_job_runs_it_again_with_fresh_retries_and_succeeds(
         client, admin, app, consumer):
     failed_id = fails_once_then_succeeds('retry-once')
-    failed = wait_for(failed_id, 'failed')
+    failed = wait_for_state(failed_id, 'failed')
     assert failed.max_attempts == 1
     response = client.post(f'/admin/api/jobs/{failed_id}/retry', headers=admin)
     assert response.status_code == 200 and response.json['ok'] is True
     new_id = response.json['job_id']
     assert new_id != failed_id and 'Retried' in response.json['message']
-    retried = wait_for(new_id, 'succeeded')
+    retried = wait_for_state(new_id, 'succeeded')
     assert retried.task == failed.task and retried.args == failed.args
     assert retried.max_attempts == 4 and retried.parent_id == failed_id
     assert len(calls['retry-once']) == 2
@@ -96,13 +86,13 @@ def test_retrying_a_failed_job_runs_it_again_with_fresh_retries_and_succeeds(
 def test_retry_through_the_form_shows_the_new_job_with_a_message(app, browser_admin, consumer):
     cookie_client, token = browser_admin
     failed_id = fails_once_then_succeeds('retry-form')
-    wait_for(failed_id, 'failed')
+    wait_for_state(failed_id, 'failed')
     response = cookie_client.post(f'/admin/jobs/{failed_id}/retry', data={'csrf_token': token})
     assert response.status_code == 303
     page = cookie_client.get(response.headers['Location']).get_data(as_text=True)
     assert 'role="status"' in page and 'Retried tests.sample_tasks.flaky as job' in page
     new_id = response.headers['Location'].rsplit('/', 1)[1]
-    assert wait_for(new_id, 'succeeded').parent_id == failed_id
+    assert wait_for_state(new_id, 'succeeded').parent_id == failed_id
 
 
 def test_retrying_a_job_that_has_not_failed_is_refused_with_a_visible_error(app, client, admin,
@@ -123,14 +113,14 @@ def test_bulk_retry_retries_only_the_failed_jobs_matching_the_filter(client, adm
     other.retries = 0
     huey.enqueue(other)
     for job_id in [*flaky_ids, other.id]:
-        wait_for(job_id, 'failed')
+        wait_for_state(job_id, 'failed')
     response = client.post('/admin/api/jobs/retry', headers=admin,
                            json={'state': 'failed', 'task': 'tests.sample_tasks.flaky'})
     assert response.status_code == 200 and response.json['count'] == 2
     children = wait_until(lambda: list(Job.select().where(Job.parent_id.in_(flaky_ids))),
                           message='the retried jobs')
     for child in children:
-        wait_for(child.job_id, 'succeeded')
+        wait_for_state(child.job_id, 'succeeded')
     assert not Job.select().where(Job.parent_id == other.id).exists()
     assert len(calls['not-this-one']) == 1
 
@@ -157,7 +147,7 @@ def test_a_revoked_queued_job_shows_revoked_and_never_runs(client, admin, app, s
     runner.start()
     try:
         marker = succeed('after').id
-        wait_for(marker, 'succeeded')
+        wait_for_state(marker, 'succeeded')
     finally:
         runner.stop()
     assert calls['succeed'] == ['after'] and job(queued).state == 'revoked'
@@ -190,7 +180,7 @@ def test_bulk_revoke_refuses_states_that_cannot_be_revoked(client, admin, app):
 def test_deleting_a_record_removes_the_job_and_its_attempts(client, admin, app, consumer,
                                                             browser_admin):
     failed_id = fails_once_then_succeeds('delete-me')
-    wait_for(failed_id, 'failed')
+    wait_for_state(failed_id, 'failed')
     cookie_client, token = browser_admin
     response = cookie_client.post(f'/admin/jobs/{failed_id}/delete', data={'csrf_token': token},
                                   follow_redirects=True)

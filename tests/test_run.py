@@ -256,3 +256,25 @@ def test_the_worker_logs_no_line_per_job_but_every_failure(tmp_path):
         assert 'Executing' not in worker.output() and 'executed in' not in worker.output()
     finally:
         assert worker.stop() == 0, worker.output()
+
+
+def test_the_worker_never_builds_the_web_app(tmp_path):
+    """`run.py worker` loads the engine and the task catalogue, never a blueprint
+    (Python's -X importtime lists every module a process imports)."""
+    env = {**os.environ, 'DATA_DIR': str(tmp_path / 'data'), 'SECRET_KEY': 'worker-only',
+           'HUEY_WORKERS': '1'}
+    log = tmp_path / 'worker.log'
+    with open(log, 'wb') as out:
+        worker = subprocess.Popen([sys.executable, '-X', 'importtime', 'run.py', 'worker'],
+                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: ' started: 1 workers' in log.read_text(errors='replace'),
+                       timeout=30, message='the worker to start')
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(30) == 0
+    imported = {line.rsplit('|', 1)[-1].strip() for line in log.read_text().splitlines()
+                if line.startswith('import time:')}
+    assert {'tasks', 'collab.jobs.consumer'} <= imported
+    assert not imported & {'collab.api', 'collab.admin', 'collab.realtime', 'flask_sock',
+                           'collab.account_pages', 'collab.workspace_pages'}

@@ -49,14 +49,15 @@ class ConsumerHeartbeat:
                       ConsumerProcess.backend, ConsumerProcess.started_at,
                       ConsumerProcess.last_heartbeat, ConsumerProcess.stopped_at],
         ).execute()
-        log.info('consumer %s started: %d workers, %s backend', self.id,
-                 self.consumer.workers, self.settings.queue_backend)
         self._recover()
         if self.consumer.periodic and self.settings.catch_up_periodic:
             self._catch_up()
 
     def start(self):
+        """Beat from now on; the consumer is running (and handles its signals)."""
         self._thread.start()
+        log.info('consumer %s started: %d workers, %s backend', self.id,
+                 self.consumer.workers, self.settings.queue_backend)
 
     def stop(self):
         """Stop beating (the consumer stopped); finish() records the stop."""
