@@ -1,5 +1,6 @@
 """`python run.py` as users run it: a real subprocess, real gunicorn, real signals."""
 import os
+import re
 import signal
 import socket
 import stat
@@ -187,7 +188,7 @@ def test_worker_and_web_processes_share_redis_and_the_database(tmp_path, redis_u
     worker = LiveServer(tmp_path / 'data', env=env, command=('worker',)).start(wait_for=None)
     try:
         worker.wait_for_output(' started: 2 workers, redis backend')
-        worker_id = worker.output().split('consumer ', 1)[1].split(' started', 1)[0]
+        worker_id = re.search(r'consumer (\S+) started: ', worker.output()).group(1)
         wait_until(lambda: healthz(web)[1].get('consumers', 0) >= 1, timeout=15,
                    message='/healthz on web to count the worker')
 
