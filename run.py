@@ -1,18 +1,26 @@
 """Collab's command line. Usage:
 
-  python run.py                      web server and embedded consumer (the main job)
+  python run.py                      web server and a consumer process (the main job)
   python run.py web                  web server only
   python run.py worker               Huey consumer only
   python run.py create-admin EMAIL [--password-stdin]
   python run.py bench [--quick] [...]     the performance benchmark
 """
-import argparse
-import getpass
 import sys
 
-from collab.cli import (check_address, check_database, check_redis, configure_logging, run_bench,
-                        run_create_admin, run_server, run_worker)
-from collab.settings import Settings, SettingsError
+if __name__ == '__main__' and sys.argv[1:2] == ['web']:
+    # The web server runs gunicorn's gevent worker: the standard library must be
+    # patched before anything is imported that captures its classes at import
+    # time (peewee's per-thread connection state subclasses threading.local).
+    from gevent import monkey
+    monkey.patch_all()
+
+import argparse  # noqa: E402
+import getpass  # noqa: E402
+
+from collab.cli import (check_address, check_database, check_redis, configure_logging, run_all,
+                        run_bench, run_create_admin, run_server, run_worker)
+from collab.settings import Settings, SettingsError  # noqa: E402
 
 
 def parse(argv):
@@ -58,7 +66,9 @@ def main(argv=None):
         return run_create_admin(settings, args.email, read_password(args.password_stdin))
     if args.command == 'worker':
         return run_worker(settings)
-    return run_server(settings, embedded_consumer=args.command is None)
+    if args.command == 'web':
+        return run_server(settings)
+    return run_all(settings)
 
 
 if __name__ == '__main__':

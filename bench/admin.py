@@ -68,7 +68,7 @@ def run(ctx):
 def measure_main(data_dir, rows_wanted, repeat):
     """In a process of its own: fill (once), then time every admin_scale case idle and busy."""
     from bench import admin_scale
-    from collab import create_app
+    from collab.app import create_app
     from collab.db import database
     from collab.settings import Settings
     from collab.jobs.runner import ConsumerRunner

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collab import create_app  # noqa: E402
+from collab.app import create_app  # noqa: E402
 from collab.jobs import args_index  # noqa: E402
 from collab.db import database  # noqa: E402
 from collab.fields import utcnow  # noqa: E402

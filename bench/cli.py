@@ -12,7 +12,7 @@ from pathlib import Path
 from bench.common import Redis, table
 
 FIGURES = ['throughput', 'separate', 'latency.idle', 'latency.load', 'memory', 'web', 'notification',
-           'admin']
+           'admin', 'connections']
 PEERS = 'peers'   # Celery and RQ (bench/peers.py): only with --peers, after throughput
 RESULTS = Path(__file__).resolve().parent / 'results.json'
 

@@ -182,7 +182,7 @@ def enqueuer(case):
     if case == 'stock':
         from bench.stock import noop
         return noop
-    from collab import create_app
+    from collab.app import create_app
     app = create_app()   # binds the database and the queue, starts the outbox dispatcher
     from bench.tasks import noop
     if case == 'collab':

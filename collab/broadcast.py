@@ -1,18 +1,22 @@
 """Real-time fan-out: which sockets each user has open here, and how events reach them.
 
 A task (in any process) calls `publish(user_ids, event)`. Without Redis the
-event goes straight to this process's registry — the embedded consumer shares
-the web process. With REDIS_URL it goes through Redis pub/sub, and every web
-process's listener thread hands it to its own registry. Who is online is
-kept beside it: in this process, or in a Redis sorted set shared by all web
-processes. This module never imports Flask.
+event goes to this process's registry and, unless this is the web process,
+through the local channel in DATA_DIR (collab.local_channel) to the web
+process's registry. With REDIS_URL it goes through Redis pub/sub, and every
+web process's listener thread hands it to its own registry. Who is online is
+kept beside it: asked of the web process over the local channel, or in a
+Redis sorted set shared by all web processes. This module never imports Flask.
 """
 import json
 import logging
+import os
 import threading
 import time
 
 import redis
+
+from collab import local_channel
 
 log = logging.getLogger('collab.realtime')
 
@@ -50,6 +54,10 @@ class ConnectionRegistry:
         with self._lock:
             return set(self._by_user)
 
+    def forget(self):
+        self._lock = threading.Lock()
+        self._by_user = {}
+
     def count(self, user_id):
         with self._lock:
             return len(self._by_user.get(user_id, ()))
@@ -71,16 +79,69 @@ registry = ConnectionRegistry()
 
 
 class LocalBroadcaster:
-    """Fan-out inside this process."""
+    """Fan-out on one machine: to this process's sockets, and to the web process's
+    through the local channel. The web process listens from its first socket on."""
+
+    def __init__(self, data_dir, secret_key):
+        self.data_dir, self.secret_key = data_dir, secret_key
+        self.client = local_channel.ChannelClient(data_dir, secret_key)
+        self._server = None
+        self._lock = threading.Lock()
+        self._said_why_not = False
+
+    @property
+    def listening(self):
+        return self._server is not None
 
     def publish(self, user_ids, event):
-        return registry.deliver(list(user_ids), json.dumps(event, default=str))
+        user_ids = list(user_ids)
+        text = json.dumps(event, default=str)
+        delivered = registry.deliver(user_ids, text)
+        if not self.listening:
+            self.client.publish(user_ids, text)
+        return delivered
 
     def start_listener(self):
-        pass
+        """Receive other processes' events (called for every socket: cheap once listening)."""
+        if self._server is not None:
+            return
+        with self._lock:
+            if self._server is not None:
+                return
+            server = local_channel.ChannelServer(self.data_dir, self.secret_key,
+                                                 registry.deliver, registry.user_ids)
+            try:
+                started = server.start()
+            except OSError as exc:
+                self._why_not(f'the realtime channel could not listen ({exc}): only events '
+                              'published in this process reach its sockets')
+                return
+            if not started:
+                self._why_not('another process already listens on the realtime channel in '
+                              f'{self.data_dir}: events from other processes reach its sockets, '
+                              'not these')
+                return
+            self._server = server
+            self.client.close()   # this process now delivers its own events directly
+
+    def _why_not(self, message):
+        if not self._said_why_not:
+            self._said_why_not = True
+            log.warning(message)
 
     def close(self):
-        pass
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+        self.client.close()
+
+    def forget_after_fork(self):
+        if self._server is not None:
+            self._server.forget_after_fork()
+            self._server = None
+        self.client.forget_after_fork()
+        self._lock = threading.Lock()
 
 
 class RedisBroadcaster:
@@ -136,7 +197,11 @@ class RedisBroadcaster:
 
 
 class LocalOnlineUsers:
-    """Online users of this process (the single-process deployment)."""
+    """Online users on this machine: this process's, and the web process's when
+    that is another (asked over the local channel, so always current)."""
+
+    def __init__(self, broadcaster):
+        self.broadcaster = broadcaster
 
     def touch(self, user_id):
         pass
@@ -145,7 +210,10 @@ class LocalOnlineUsers:
         pass
 
     def online_user_ids(self):
-        return registry.user_ids()
+        here = registry.user_ids()
+        if self.broadcaster.listening:
+            return here
+        return here | self.broadcaster.client.online_user_ids()
 
 
 class RedisOnlineUsers:
@@ -166,31 +234,45 @@ class RedisOnlineUsers:
         return {int(uid) for uid in self.client.zrangebyscore(ONLINE_USERS_KEY, cutoff, '+inf')}
 
 
-_current = {'url': object(), 'broadcaster': None, 'online_users': None}
+_current = {'key': object(), 'broadcaster': None, 'online_users': None}
 _build_lock = threading.Lock()
 
 
-def _build(redis_url):
+def _build(settings):
+    key = settings.redis_url or ('local', str(settings.data_dir), settings.secret_key)
     with _build_lock:
-        if _current['url'] != redis_url:
+        if _current['key'] != key:
             if _current['broadcaster'] is not None:
                 _current['broadcaster'].close()
-            if redis_url:
-                broadcaster = RedisBroadcaster(redis_url)
+            if settings.redis_url:
+                broadcaster = RedisBroadcaster(settings.redis_url)
                 _current['online_users'] = RedisOnlineUsers(broadcaster.client)
             else:
-                broadcaster = LocalBroadcaster()
-                _current['online_users'] = LocalOnlineUsers()
-            _current.update(url=redis_url, broadcaster=broadcaster)
+                broadcaster = LocalBroadcaster(settings.data_dir, settings.secret_key)
+                _current['online_users'] = LocalOnlineUsers(broadcaster)
+            _current.update(key=key, broadcaster=broadcaster)
     return _current
 
 
+def _forget_after_fork():
+    """A forked child owns neither the parent's sockets nor its end of the channel."""
+    global _build_lock
+    _build_lock = threading.Lock()
+    registry.forget()
+    if isinstance(_current['broadcaster'], LocalBroadcaster):
+        _current['broadcaster'].forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def broadcaster(settings):
-    """The Broadcaster for these settings (one per process, rebuilt if REDIS_URL changes)."""
-    return _build(settings.redis_url)['broadcaster']
+    """The Broadcaster for these settings (one per process, rebuilt if REDIS_URL,
+    DATA_DIR or SECRET_KEY changes)."""
+    return _build(settings)['broadcaster']
 
 
 def online_users(settings):
     """Who is online now (live, not the persisted LastSeen): one per process, rebuilt
-    if REDIS_URL changes."""
-    return _build(settings.redis_url)['online_users']
+    as `broadcaster` is."""
+    return _build(settings)['online_users']

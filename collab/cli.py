@@ -5,7 +5,6 @@ import os
 import socket
 import sys
 
-from collab.errors import ApiError
 from collab.settings import SettingsError
 
 log = logging.getLogger('collab')
@@ -57,12 +56,20 @@ def check_database(settings):
         raise SettingsError('DATABASE_URL', f'cannot open the database ({reason})') from None
 
 
-def run_server(settings, embedded_consumer):
+def run_server(settings):
+    """`python run.py web`: the web server only."""
     from collab.server import serve
-    log.info('serving on http://%s:%s (%s queue%s)', settings.host, settings.port,
-             settings.queue_backend, ', embedded consumer' if embedded_consumer else '')
-    serve(settings, embedded_consumer)
+    log.info('serving on http://%s:%s (%s queue)', settings.host, settings.port,
+             settings.queue_backend)
+    serve(settings)
     return 0
+
+
+def run_all(settings):
+    """`python run.py`: the web server and a consumer, each its own child process.
+    This process only watches them, and loads neither Flask nor the app."""
+    from collab.supervisor import Supervisor
+    return Supervisor(settings).run()
 
 
 def run_worker(settings):
@@ -81,6 +88,7 @@ def run_bench(argv):
 
 
 def run_create_admin(settings, email, password):
+    from collab.errors import ApiError
     from collab.startup import prepare
     from collab.db import database
     from collab.users import create_or_promote_admin

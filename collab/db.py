@@ -7,6 +7,8 @@ task (see collab/jobs/engine.py).
 from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect
 
+from collab import green_sqlite
+
 database = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -20,7 +22,10 @@ SQLITE_PRAGMAS = {
 
 def open_database(url):
     """Build the database for a Peewee db_url and bind the proxy to it."""
-    if url.startswith('sqlite:'):
+    if url.startswith('sqlite:') and green_sqlite.patched():
+        db = connect(url, pragmas={**SQLITE_PRAGMAS, 'busy_timeout': 0}, timeout=0,
+                     factory=green_sqlite.Connection)
+    elif url.startswith('sqlite:'):
         db = connect(url, pragmas=SQLITE_PRAGMAS, timeout=10)
     else:
         db = connect(url)

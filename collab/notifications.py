@@ -30,6 +30,22 @@ def store(user_id, type_, data, dedupe_key=None):
         return Notification.get(Notification.dedupe_key == dedupe_key), False
 
 
+def store_many(user_ids, type_, data, dedupe_prefix):
+    """Create one notification per user in one transaction, once per user and
+    prefix (a job's id): [(notification, created)] in the order of `user_ids`."""
+    keys = {user_id: f'{dedupe_prefix}:{user_id}' for user_id in user_ids}
+    with writing():
+        found = {n.dedupe_key: n for n in
+                 Notification.select().where(Notification.dedupe_key.in_(list(keys.values())))}
+        missing = [uid for uid in user_ids if keys[uid] not in found]
+        Notification.insert_many([{'user': uid, 'type': type_, 'data': data or {},
+                                   'dedupe_key': keys[uid]} for uid in missing]).execute()
+        made = {n.dedupe_key: n for n in Notification.select().where(
+            Notification.dedupe_key.in_([keys[uid] for uid in missing]))} if missing else {}
+    return [(found[keys[uid]], False) if keys[uid] in found else (made[keys[uid]], True)
+            for uid in user_ids]
+
+
 def title_and_body(type_, data):
     data = data or {}
     template = TITLES.get(type_, type_)

@@ -3,10 +3,12 @@ WebSocket (flask-sock).
 
 Admission happens before the upgrade, as plain HTTP: a session cookie or
 `?token=`, and an Origin (when a browser sends one) of this very host —
-another site's page must not ride on the user's cookie. A socket then lives in
-one server thread; it holds no database connection (one is opened per event
-that needs it), and other threads reach it through the registry in
-collab.broadcast.
+another site's page must not ride on the user's cookie — and a free slot:
+at most WS_MAX_PER_USER sockets per user and WS_MAX in all, else HTTP 429. A
+socket then lives in one greenlet of the gevent worker (a thread elsewhere);
+it holds no database connection (one is opened per event that needs it), and
+others reach it through the registry in collab.broadcast. collab.socket_guard
+closes it (4401) once its token or user is gone.
 """
 import json
 import logging
@@ -17,11 +19,11 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, g, request
 from flask_sock import Sock
 
-from collab import broadcast
+from collab import broadcast, socket_guard
 from collab.db import close_connection, database
 from collab.errors import ApiError
 from collab.models import Member
-from collab.users import user_for_token
+from collab.users import _token_hash, user_for_token
 
 log = logging.getLogger('collab.realtime')
 
@@ -34,6 +36,9 @@ SERVER_OPTIONS = {'ping_interval': 25, 'max_message_size': 64 * 1024}
 # Close a socket whose client has sent nothing this long (the page pings every 25 s).
 IDLE_TIMEOUT = 120
 
+slots = socket_guard.Slots()
+watcher = socket_guard.Watcher()
+
 
 def init_app(app):
     app.config.setdefault('SOCK_SERVER_OPTIONS', SERVER_OPTIONS)
@@ -44,7 +49,7 @@ def init_app(app):
 
 @bp.before_request
 def admit():
-    """Refuse a foreign Origin or a missing login before the upgrade."""
+    """Refuse a foreign Origin, a missing login or a full server before the upgrade."""
     origin = request.headers.get('Origin')
     if origin is not None and urlparse(origin).netloc != request.host:
         raise ApiError(403, 'cross-origin WebSocket refused')
@@ -52,13 +57,37 @@ def admit():
     token = request.args.get('token')
     if user is None and token:
         user = user_for_token(token)
+        g.socket_grant = socket_guard.Grant(user.id, token_hash=_token_hash(token)) if user else None
+    elif user is not None:
+        bearer = g.get('auth') == 'token' and request.headers['Authorization'][7:].strip()
+        g.socket_grant = socket_guard.Grant(
+            user.id, token_hash=_token_hash(bearer) if bearer else None,
+            password_hash=None if bearer else user.password_hash)
     if user is None:
         raise ApiError(401, 'authentication required (session cookie or ?token=)')
+    settings = current_app.config['SETTINGS']
+    try:
+        slots.take(user.id, settings.ws_max_per_user, settings.ws_max)
+    except socket_guard.Full as exc:
+        raise ApiError(429, exc.message) from None
     g.socket_user_id = user.id
 
 
+@bp.teardown_request
+def give_back_slot(exc=None):
+    # The socket's whole life is inside its request: this runs when it ends.
+    if g.pop('socket_user_id', None) is not None:
+        slots.give_back(g.socket_grant.user_id)
+
+
+def close_all(code, reason):
+    """Close every socket of this process (the server is stopping)."""
+    for connection in watcher.sockets():
+        connection.close(code, reason)
+
+
 class Connection:
-    """One socket; sends from any thread are serialized."""
+    """One socket; sends and closes from any thread are serialized."""
 
     def __init__(self, ws):
         self.ws = ws
@@ -68,25 +97,36 @@ class Connection:
         with self._lock:
             self.ws.send(text)
 
+    def close(self, code, reason):
+        with self._lock:
+            try:
+                self.ws.close(reason=code, message=reason)
+            except Exception:   # already closed
+                pass
+
 
 @sock.route('/ws', bp=bp)
 def socket(ws):
     user_id = g.socket_user_id
     close_connection()   # the socket may live for hours: give the connection back now
     settings = current_app.config['SETTINGS']
-    SocketSession(ws, user_id, settings, current_app.config['WS_IDLE_TIMEOUT']).run()
+    SocketSession(ws, user_id, settings, current_app.config['WS_IDLE_TIMEOUT'],
+                  g.socket_grant).run()
 
 
 class SocketSession:
-    def __init__(self, ws, user_id, settings, idle_timeout=IDLE_TIMEOUT):
+    def __init__(self, ws, user_id, settings, idle_timeout=IDLE_TIMEOUT, grant=None):
         self.ws, self.user_id, self.idle_timeout = ws, user_id, idle_timeout
         self.connection = Connection(ws)
+        self.grant = grant
         self.broadcaster = broadcast.broadcaster(settings)
         self.online_users = broadcast.online_users(settings)
 
     def run(self):
         self.broadcaster.start_listener()
         first = broadcast.registry.add(self.user_id, self.connection)
+        if self.grant is not None:
+            watcher.watch(self.connection, self.grant)
         try:
             self.online_users.touch(self.user_id)
             if first:
@@ -94,6 +134,7 @@ class SocketSession:
             self.connection.send(json.dumps({'type': 'hello', 'user_id': self.user_id}))
             self.receive_loop()
         finally:
+            watcher.forget(self.connection)
             if broadcast.registry.remove(self.user_id, self.connection):
                 self._leave()
 

@@ -6,6 +6,7 @@ recorded in SchemaVersion; a new column is a new function appended to
 MIGRATIONS, never an edit of an old one.
 """
 import logging
+from contextlib import contextmanager
 
 from peewee import SQL, BooleanField, IntegerField
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
@@ -43,10 +44,26 @@ def _outbox_recorded(migrator):
 MIGRATIONS = [(1, _leaner_job_indexes), (2, _outbox_recorded)]
 
 
+# PostgreSQL advisory lock key held while the schema is created or migrated.
+SCHEMA_LOCK = 0x636f6c6c
+
+
+@contextmanager
+def schema_transaction():
+    """A write transaction that one process at a time holds, so processes that
+    start together create and migrate the schema in turn: SQLite's write lock
+    (BEGIN IMMEDIATE), and on PostgreSQL an advisory lock besides."""
+    with writing():
+        if not is_sqlite():
+            database.execute_sql('SELECT pg_advisory_xact_lock(%s)', (SCHEMA_LOCK,))
+        yield
+
+
 def create_schema():
-    """Create missing tables, then apply pending migrations. Safe to call on every start."""
+    """Create missing tables, then apply pending migrations. Safe to call on every
+    start, by any number of processes at once."""
     with database.connection_context():
-        with writing():
+        with schema_transaction():
             fresh = not SchemaVersion.table_exists()
             database.create_tables([SchemaVersion, *DOMAIN_MODELS, *JOB_MODELS, RateLimitWindow],
                                   safe=True)
@@ -60,12 +77,12 @@ def create_schema():
 
 
 def apply_migrations():
-    done = {row.version for row in SchemaVersion.select()}
     migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
     for version, operations in MIGRATIONS:
-        if version in done:
-            continue
-        log.info('applying schema migration %s', version)
-        with writing():
+        with schema_transaction():
+            # Read under the lock: another process may have applied it meanwhile.
+            if SchemaVersion.get_or_none(SchemaVersion.version == version) is not None:
+                continue
+            log.info('applying schema migration %s', version)
             migrate(*operations(migrator))
             SchemaVersion.create(version=version)

@@ -29,8 +29,11 @@ class Settings:
     host: str = '127.0.0.1'
     port: int = 5000
     huey_workers: int = 4
-    web_threads: int = 32
+    ws_max: int = 5000
+    ws_max_per_user: int = 20
+    request_header_timeout: float = 10.0
     shutdown_grace: float = 30.0
+    task_timeout: float = 300.0
     admin_email: str | None = None
     admin_password: str | None = None
     push_webhook_url: str | None = None
@@ -73,8 +76,11 @@ class Settings:
             host=get.text('HOST', '127.0.0.1'),
             port=get.integer('PORT', 5000, 1, 65535),
             huey_workers=get.integer('HUEY_WORKERS', 4, 1, 256),
-            web_threads=get.integer('WEB_THREADS', 32, 1, 1024),
+            ws_max=get.integer('WS_MAX', 5000, 1, 1_000_000),
+            ws_max_per_user=get.integer('WS_MAX_PER_USER', 20, 1, 10_000),
+            request_header_timeout=get.number('REQUEST_HEADER_TIMEOUT', 10.0, 0.1, 3600),
             shutdown_grace=get.number('SHUTDOWN_GRACE', 30.0, 0, 3600),
+            task_timeout=get.number('TASK_TIMEOUT', 300.0, 0.1, 86400),
             admin_email=get.text('ADMIN_EMAIL'),
             admin_password=get.text('ADMIN_PASSWORD'),
             push_webhook_url=get.url('PUSH_WEBHOOK_URL', schemes=('http', 'https')),
@@ -169,15 +175,26 @@ def _ensure_dir(path):
 
 
 def _stored_secret_key(data_dir):
-    """The key generated on first start, kept in DATA_DIR with mode 0600."""
+    """The key generated on first start, kept in DATA_DIR with mode 0600.
+
+    Written whole to a temporary file, then linked into place: processes
+    starting together all read the one key that won, never a partial file."""
     path = data_dir / SECRET_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return path.read_text().strip()
+    temporary = data_dir / f'.{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}'
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)   # fails if another process linked its key first
+        except FileExistsError:
+            pass
     except OSError as exc:
         raise SettingsError('SECRET_KEY', f'cannot write {path}: {exc.strerror}') from None
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, 'w') as handle:
-        handle.write(key)
-    return key
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path.read_text().strip()

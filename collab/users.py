@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from collab.db import database
 from collab.errors import ApiError
 from collab.models import ApiToken, User
+from collab.transactions import writing
 
 MIN_PASSWORD = 8
 # Checked against when the email is unknown, so a miss costs as much as a hit.
@@ -56,10 +57,21 @@ def bootstrap_admin(settings):
     """ADMIN_EMAIL/ADMIN_PASSWORD: create that admin on a first start with no admin."""
     if not (settings.admin_email and settings.admin_password):
         return None
-    if User.select().where(User.is_admin == True).exists():  # noqa: E712
-        return None
-    user, _ = create_or_promote_admin(settings.admin_email.lower(), settings.admin_password)
-    return user
+    try:
+        with writing():   # SQLite: processes starting together take turns here
+            if _an_admin_exists():
+                return None
+            user, _ = create_or_promote_admin(settings.admin_email.lower(),
+                                              settings.admin_password)
+            return user
+    except (ApiError, IntegrityError):
+        if _an_admin_exists():   # another process, starting at the same moment, made it
+            return None
+        raise
+
+
+def _an_admin_exists():
+    return User.select().where(User.is_admin == True).exists()  # noqa: E712
 
 
 def _token_hash(token):

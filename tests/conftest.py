@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from collab import create_app
+from collab.app import create_app
 from collab.db import close_connection, database
 from collab.settings import Settings
 from collab.jobs.instance import huey

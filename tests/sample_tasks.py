@@ -118,3 +118,25 @@ def hourly_catching_up():
 def hourly_skipping_missed():
     """Runs at :00 only: a missed slot is skipped."""
     _log_run('skip-runs.log', HOURLY)
+
+
+def _busy(seconds):
+    """Busy in pure Python: only a limit that interrupts the thread stops this early."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@huey.task(retries=1, retry_delay=1)
+def spin(key, seconds):
+    """Busy for `seconds` under TASK_TIMEOUT (it sets no timeout of its own)."""
+    calls[key].append('started')
+    _busy(seconds)
+    calls[key].append('finished')
+    return seconds
+
+
+@huey.task(retries=0, timeout=5)
+def spin_within_own_limit(key, seconds):
+    """As spin, with a limit of its own: 5 s whatever TASK_TIMEOUT says."""
+    return spin.call_local(key, seconds)

@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from collab import create_app
+from collab.app import create_app
 from collab.db import close_connection
 from collab.models import ApiToken, User
 from tests.support import page_csrf_token, register as register_user, sign_in, sign_up

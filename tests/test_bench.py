@@ -78,3 +78,16 @@ def test_bench_separate_smoke(tmp_path):
     assert {c['name'] for c in figure['checks']} == {'redis collab / stock throughput',
                                                      'sqlite collab / stock throughput'}
     assert '1c. Separate processes' in stdout
+
+
+@pytest.mark.bench
+def test_bench_connections_smoke(tmp_path):
+    """200 sockets and 20 slow clients against a real run.py; every socket gets the batch."""
+    stdout, results = run_bench(tmp_path, '--only', 'connections', timeout=120)
+    figure = results['figures']['connections']
+    assert 'error' not in figure, figure
+    raw = figure['raw']['run.py (SQLite)']
+    assert raw['open'] == 200 and raw['delivery']['n'] == 200
+    assert {c['name'] for c in figure['checks']} >= {'run.py (SQLite) RSS',
+                                                     'run.py (SQLite) delivery p99'}
+    assert 'Connections' in stdout

@@ -16,6 +16,7 @@ from huey.exceptions import ConfigurationError
 from collab.jobs.heartbeat import ConsumerHeartbeat
 from collab.jobs.names import task_name
 from collab.jobs.pausing import paused_names
+from collab.jobs.time_limits import TimeLimit
 
 log = logging.getLogger('collab.consumer')
 
@@ -61,6 +62,10 @@ class WakingThreadEnvironment(ThreadEnvironment):
 
     def get_stop_flag(self):
         return WakingStopFlag(self.wakeup)
+
+    def timeout(self, seconds):
+        # Huey's thread environment does not enforce a task's timeout; this does.
+        return TimeLimit(seconds)
 
 
 class PausableScheduler(Scheduler):

@@ -18,6 +18,7 @@ from collab.fields import utcnow
 from collab.jobs import slots
 from collab.jobs.ids import time_ordered_id
 from collab.jobs.storage import build_storage
+from collab.jobs.unbound_storage import UnboundStorage
 from collab.jobs.wakeup import WakeSignal
 
 log = logging.getLogger('collab.tasks')
@@ -93,22 +94,6 @@ class JobContext(threading.local):
     group_id = None
 
 
-class UnboundStorage:
-    """Stands in for the storage until `configure()`: its first use configures
-    the instance from the environment (`configure_on_first_use`), so a script
-    that imports `tasks` and calls a task enqueues it."""
-
-    def __init__(self, huey):
-        self._huey = huey
-
-    def __getattr__(self, name):
-        huey = self._huey
-        if huey.configure_on_first_use is None:
-            raise RuntimeError('the job queue is not configured: call configure(settings) first')
-        huey.configure_on_first_use()
-        return getattr(huey.storage, name)
-
-
 class CollabHuey(Huey):
     """Huey with the default policy, claimed dequeues, a truthful 'stored' signal,
     and poison-message handling."""
@@ -122,6 +107,7 @@ class CollabHuey(Huey):
         self.context = JobContext()
         self.settings = None
         self.ledger = None          # set by collab.jobs.ledger.install()
+        self.task_timeout = None    # TASK_TIMEOUT: the limit of a task that sets none
         self.consumer_id = None     # set by a consumer running in this process
 
     # ------------------------------------------------------------ configuration
@@ -129,6 +115,7 @@ class CollabHuey(Huey):
     def configure(self, settings, storage=None):
         """Bind to the storage and signing key of these settings."""
         self.settings = settings
+        self.task_timeout = settings.task_timeout
         self.serializer = SignedSerializer(secret=settings.secret_key, salt='collab.tasks')
         old = self.bound_storage
         self.bound_storage = storage or build_storage(self.name, settings)
@@ -240,6 +227,8 @@ class CollabHuey(Huey):
         return []
 
     def execute(self, task, timestamp=None):
+        if task.timeout is None:   # neither the task nor the call set one (0: no limit)
+            task.timeout = self.task_timeout
         outer = self.context.current
         self.context.current = task
         try:

@@ -99,6 +99,7 @@ class OnCollabHuey:
         huey.store_intermediate_errors = stock.store_intermediate_errors
         huey.immediate_use_memory = stock.immediate_use_memory
         huey.configure(self.settings, storage=storage)
+        huey.task_timeout = None   # Huey's tests expect no limit on a task that sets none
         huey.storage.claimer = CLAIMER
         if stock.immediate:
             huey.immediate = True   # as an app switches it on: from its configured storage

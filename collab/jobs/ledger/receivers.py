@@ -86,7 +86,7 @@ class Receivers:
 def describe_failure(signal, exc):
     """(error, traceback) for a failed run: the exception, or what the signal means."""
     if exc is None:
-        return {S.SIGNAL_TIMEOUT: 'timed out', S.SIGNAL_LOCKED: 'lock was held',
+        return {S.SIGNAL_TIMEOUT: 'timeout', S.SIGNAL_LOCKED: 'lock was held',
                 S.SIGNAL_RATE_LIMITED: 'rate limited', S.SIGNAL_CANCELED: 'canceled'
                 }.get(signal, signal), None
     error = f'{type(exc).__name__}: {exc}'[:ERROR_LIMIT]

@@ -1,0 +1,139 @@
+"""Guards on this process's WebSockets: how many are open (per user and in all),
+and whether each one's sign-in still holds.
+
+Slots are taken before the upgrade and given back when the socket's request
+ends, so two sockets opening at once cannot both take the last one. The
+sign-in check is one watcher for all sockets: every few seconds it asks the
+database, a few queries for all of them together (not one per socket), which
+tokens still exist and which users are still there with the same password
+hash, and closes the others with close code 4401. Sessions are signed cookies
+with no server-side record yet, so a session socket ends when its user is
+deleted or changes password; a token socket also when its token is deleted
+(signing out through the API deletes it). This module imports no Flask.
+"""
+import logging
+import threading
+import time
+
+from collab.db import database
+from collab.models import ApiToken, User
+
+log = logging.getLogger('collab.realtime')
+
+CHECK_SECONDS = 2.0   # a revoked sign-in's socket is closed within about this long
+REVOKED_CODE = 4401
+CHUNK = 100           # ids per IN (...) query
+
+
+class Full(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class Slots:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._by_user = {}
+        self.total = 0
+
+    def take(self, user_id, per_user, overall):
+        with self._lock:
+            if self.total >= overall:
+                raise Full(f'the server holds its maximum of {overall} WebSockets; try again later')
+            mine = self._by_user.get(user_id, 0)
+            if mine >= per_user:
+                raise Full(f'at most {per_user} WebSockets per user; close another tab first')
+            self._by_user[user_id] = mine + 1
+            self.total += 1
+
+    def give_back(self, user_id):
+        with self._lock:
+            left = self._by_user.get(user_id, 0) - 1
+            if left > 0:
+                self._by_user[user_id] = left
+            else:
+                self._by_user.pop(user_id, None)
+            self.total = max(self.total - 1, 0)
+
+
+class Grant:
+    """What admitted one socket: a token (its hash) or a session (the password hash then)."""
+
+    def __init__(self, user_id, token_hash=None, password_hash=None):
+        self.user_id, self.token_hash, self.password_hash = user_id, token_hash, password_hash
+
+
+class Watcher:
+    """Closes sockets whose grant no longer holds; `close(code, reason)` is called on them."""
+
+    def __init__(self, interval=CHECK_SECONDS):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._watched = {}    # socket → Grant
+        self._thread = None
+
+    def watch(self, sock, grant):
+        with self._lock:
+            self._watched[sock] = grant
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name='socket-watcher',
+                                                daemon=True)
+                self._thread.start()
+
+    def forget(self, sock):
+        with self._lock:
+            self._watched.pop(sock, None)
+
+    def sockets(self):
+        with self._lock:
+            return list(self._watched)
+
+    def _run(self):
+        while True:
+            time.sleep(self.interval)
+            try:
+                self.check()
+            except Exception:
+                log.exception('checking the sockets\' sign-ins failed; trying again')
+
+    def check(self):
+        with self._lock:
+            watched = list(self._watched.items())
+        if not watched:
+            return 0
+        tokens = {g.token_hash for _, g in watched if g.token_hash}
+        user_ids = {g.user_id for _, g in watched}
+        with database.connection_context():
+            live_tokens = {t for (t,) in self._found(ApiToken, 'token_hash', 'token_hash', tokens)}
+            passwords = dict(self._found(User, 'id', 'id, password_hash', user_ids))
+        closed = 0
+        for sock, grant in watched:
+            if grant.user_id not in passwords or (
+                    grant.token_hash and grant.token_hash not in live_tokens) or (
+                    grant.password_hash and passwords[grant.user_id] != grant.password_hash):
+                self.forget(sock)
+                sock.close(REVOKED_CODE, 'signed out')
+                closed += 1
+        return closed
+
+
+    @staticmethod
+    def _found(model, key, columns, values):
+        """Rows (tuples of `columns`) of `model` whose `key` is among `values`.
+
+        Plain SQL in small slices, with a yield after each: under gevent this
+        runs on the event loop that serves every connection, so a check of
+        thousands of sockets must not hold it for more than a moment."""
+        table, param = model._meta.table_name, database.param
+        for part in _chunks(values):
+            placeholders = ', '.join([param] * len(part))
+            yield from database.execute_sql(
+                f'SELECT {columns} FROM "{table}" WHERE {key} IN ({placeholders})', part).fetchall()
+            time.sleep(0)
+
+
+def _chunks(values):
+    values = list(values)
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
