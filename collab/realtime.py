@@ -11,6 +11,7 @@ others reach it through the registry in collab.broadcast. collab.socket_guard
 closes it (4401) once its token or user is gone.
 """
 import json
+import random
 import logging
 import threading
 import time
@@ -140,14 +141,20 @@ class SocketSession:
 
     def receive_loop(self):
         heard = time.monotonic()
+        # Sockets opened together would refresh together, every one a Redis write
+        # in the same instant: each refreshes at its own point of the interval.
+        next_refresh = heard + random.uniform(0.5, 1.0) * REFRESH_SECONDS
         while True:
-            left = self.idle_timeout - (time.monotonic() - heard)
+            now = time.monotonic()
+            left = self.idle_timeout - (now - heard)
             if left <= 0:
                 self.ws.close(reason=1001, message='idle timeout')
                 return
-            text = self.ws.receive(timeout=min(REFRESH_SECONDS, left))
+            text = self.ws.receive(timeout=max(min(next_refresh - now, left), 0))
             if text is None:
-                self.online_users.touch(self.user_id)
+                if time.monotonic() >= next_refresh:
+                    self.online_users.touch(self.user_id)
+                    next_refresh = time.monotonic() + REFRESH_SECONDS
                 continue
             heard = time.monotonic()
             self.handle(text)
