@@ -9,11 +9,12 @@ retried. A run that fails releases its claim, so its own retry can take it.
 
 With `catch_up=True`, a consumer starting after downtime runs a task whose
 latest slot has no claim — once, however many slots were missed and however
-many consumers start: the slot key decides, as for any run.
+many consumers start: the slot key decides, as for any run. Only slots after
+the schedule's first start count: a first start has missed nothing.
 """
 import functools
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from collab.jobs.names import task_name
 
@@ -70,9 +71,19 @@ def periodic_once(huey, schedule, catch_up=False, **options):
     return decorator
 
 
+def schedule_start(huey, name, now):
+    """When a consumer first saw this task's schedule (the first start ever, as
+    recorded by whichever consumer was first): no slot before it was missed.
+    `now` is recorded when no consumer has yet."""
+    key = f'schedule-since:{name}'
+    huey.storage.put_if_empty(key, now.isoformat().encode())
+    return datetime.fromisoformat(bytes(huey.storage.peek_data(key)).decode())
+
+
 def catch_up_missed(huey, skip=frozenset()):
-    """Enqueue one run of each catch-up task whose latest slot was never claimed.
-    Returns the names enqueued; `skip`: names not to run (paused)."""
+    """Enqueue one run of each catch-up task whose latest slot came after the
+    schedule's first start and was never claimed. A fresh install catches up
+    nothing. Returns the names enqueued; `skip`: names not to run (paused)."""
     now = huey._get_timestamp()
     started = []
     for task in huey._registry.periodic_tasks:
@@ -81,7 +92,8 @@ def catch_up_missed(huey, skip=frozenset()):
             continue
         name, shown = f'{cls.__module__}.{cls.__name__}', task_name(task)
         slot = latest_slot(cls.schedule, now)
-        if slot is None or shown in skip or huey.storage.has_data_for_key(slot_key(name, slot)):
+        if (slot is None or slot <= schedule_start(huey, name, now) or shown in skip
+                or huey.storage.has_data_for_key(slot_key(name, slot))):
             continue
         huey.enqueue(task)
         started.append(shown)
