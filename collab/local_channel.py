@@ -256,12 +256,7 @@ class ChannelClient:
             self._drop()
 
     def forget_after_fork(self):
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            except OSError:
-                pass
-        self._connection = None
+        self._drop()
         self._lock = threading.Lock()
 
     def _exchange(self, message, answer=False):

@@ -13,7 +13,8 @@ import urllib.request
 import pytest
 
 from collab.local_channel import ChannelClient, ChannelRefused, ChannelServer, address
-from tests.support import ADMIN, ROOT, Listener, LiveServer, WorkerProcess, sign_in, sign_up, wait_until
+from tests.support import (ADMIN, ROOT, Listener, LiveServer, WorkerProcess, garden_club,
+                           sign_in, wait_until)
 
 pytestmark = pytest.mark.slow
 
@@ -69,16 +70,6 @@ def machine(tmp_path):
     running.stop()
 
 
-def garden_club(web):
-    ann = sign_up(web.url, 'ann@example.com', 'Ann')
-    bob = sign_up(web.url, 'bob@example.com', 'Bob')
-    workspace = ann.call('POST', '/api/workspaces', {'name': 'Garden club'})
-    invite = ann.call('POST', f"/api/workspaces/{workspace['id']}/invites",
-                      {'email': 'bob@example.com'})
-    bob.call('POST', f"/api/invites/{invite['token']}/accept")
-    return ann, bob, workspace['id']
-
-
 def document_created(listener, title, timeout=10):
     return listener.wait_for(lambda m: m['type'] == 'notification'
                              and m['data']['type'] == 'document.created'
@@ -87,7 +78,7 @@ def document_created(listener, title, timeout=10):
 
 
 def test_a_workers_notifications_and_job_events_reach_the_web_process(machine):
-    ann, bob, workspace_id = garden_club(machine.web)
+    ann, bob, workspace_id = garden_club(machine.web.url)
     bob_socket = Listener(machine.web.url, bob.token)
     admin_socket = Listener(machine.web.url, sign_in(machine.web.url, ADMIN['email'],
                                                      ADMIN['password']).token)
@@ -111,7 +102,7 @@ def test_a_workers_notifications_and_job_events_reach_the_web_process(machine):
 
 
 def test_the_worker_sees_who_has_a_socket_in_the_web_process(machine):
-    ann, bob, _ = garden_club(machine.web)
+    ann, bob, _ = garden_club(machine.web.url)
     sync = "from tasks.online_status import sync_online_status; sync_online_status(force=True)"
     bob_online = lambda: machine.query('SELECT online FROM presence WHERE user_id = ?', bob.id)
 
@@ -131,7 +122,7 @@ def test_the_worker_sees_who_has_a_socket_in_the_web_process(machine):
 
 
 def test_a_publisher_with_another_key_is_refused(machine):
-    _, bob, _ = garden_club(machine.web)
+    _, bob, _ = garden_club(machine.web.url)
     bob_socket = Listener(machine.web.url, bob.token)
 
     stranger = ChannelClient(machine.data_dir, 'not-the-secret-key')
@@ -151,7 +142,7 @@ def test_a_publisher_with_another_key_is_refused(machine):
 
 
 def test_without_a_web_process_tasks_succeed_and_events_resume_after_a_restart(machine):
-    ann, bob, workspace_id = garden_club(machine.web)
+    ann, bob, workspace_id = garden_club(machine.web.url)
     Listener(machine.web.url, bob.token).close()   # the web process now listens
     machine.web.stop(sig=signal.SIGKILL, group=True)
     assert os.path.exists(address(machine.data_dir))   # stale: nobody answers it

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.support import ROOT, Listener, LiveServer, sign_up, wait_until
+from tests.support import ROOT, Listener, LiveServer, garden_club, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,21 +34,16 @@ def web_and_worker(tmp_path, redis_url):
 
 def test_notifications_from_a_worker_process_reach_a_web_process_socket(web_and_worker):
     web, worker = web_and_worker
-    ann = sign_up(web.url, 'ann@example.com', 'Ann')
-    bob = sign_up(web.url, 'bob@example.com', 'Bob')
-    workspace = ann.call('POST', '/api/workspaces', {'name': 'Garden club'})
-    invite = ann.call('POST', f"/api/workspaces/{workspace['id']}/invites",
-                      {'email': 'bob@example.com'})
-    bob.call('POST', f"/api/invites/{invite['token']}/accept")
+    ann, bob, workspace_id = garden_club(web.url)
     listener = Listener(web.url, bob.token)
 
-    ann.call('POST', f"/api/workspaces/{workspace['id']}/documents",
+    ann.call('POST', f"/api/workspaces/{workspace_id}/documents",
              {'title': 'Seeds', 'content': 'tomatoes'})
     note = listener.wait_for(lambda m: m['type'] == 'notification'
                              and m['data']['type'] == 'document.created', 'the live notification')
     assert note['data']['title'] == 'Ann created “Seeds”'
 
-    _run_digest_in_the_worker(web, workspace['id'])
+    _run_digest_in_the_worker(web, workspace_id)
     digest = listener.wait_for(lambda m: m['type'] == 'notification'
                                and m['data']['type'] == 'digest', 'the digest', timeout=15)
     assert digest['data']['data']['workspace'] == 'Garden club'

@@ -17,10 +17,10 @@ from tests.support.clients import Listener, http_json, page_csrf_token
 from tests.support.jobs import job, wait_for_jobs_idle, wait_for_state
 from tests.support.servers import (ROOT, LiveServer, RedisServer, ThreadedServer, WebhookServer,
                                    WorkerProcess, require)
-from tests.support.team import Team
+from tests.support.team import Team, garden_club
 from tests.support.users import ADMIN, PASSWORD, Account, register, sign_in, sign_up
 
 __all__ = ['ADMIN', 'PASSWORD', 'ROOT', 'Account', 'Listener', 'LiveServer', 'RedisServer',
-           'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'free_port',
+           'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'free_port', 'garden_club',
            'http_json', 'job', 'page_csrf_token', 'register', 'require', 'sign_in', 'sign_up',
            'wait_for_jobs_idle', 'wait_for_state', 'wait_until']

@@ -33,3 +33,15 @@ class Team:
                                     json={'name': name}, headers=self.ann)
         assert response.status_code == 201, response.json
         return response.json
+
+
+def garden_club(server_url):
+    """Ann's workspace "Garden club" with Bob as a member, on a running server:
+    (ann, bob, workspace id), each an Account."""
+    ann = sign_up(server_url, 'ann@example.com', 'Ann')
+    bob = sign_up(server_url, 'bob@example.com', 'Bob')
+    workspace = ann.call('POST', '/api/workspaces', {'name': 'Garden club'})
+    invite = ann.call('POST', f"/api/workspaces/{workspace['id']}/invites",
+                      {'email': 'bob@example.com'})
+    bob.call('POST', f"/api/invites/{invite['token']}/accept")
+    return ann, bob, workspace['id']
