@@ -1,5 +1,5 @@
-"""Figure 7: RSS of `python run.py` (gunicorn master + its worker with the embedded
-consumer) idle, then after every 2,000 of 10,000 no-op jobs; the baseline is the
+"""Figure 7: RSS of `python run.py` (its process tree: the supervisor, gunicorn's
+master and worker, the consumer) idle, then after every 2,000 of 10,000 no-op jobs; the baseline is the
 idle RSS of the same process.
 
 The jobs are enqueued by a helper process bound to the server's SQLite queue (the

@@ -2,8 +2,8 @@
 
 User A saves a document (PUT /api/documents/<id>); B, a member of the same
 workspace, is connected to /ws and receives `document.updated` through
-send_batch_notifications → send_notification → fan-out. Two set-ups, sampled
-alternately: in-process (`python run.py`, SQLite, embedded consumer) and across
+send_batch_notifications → send_notifications → fan-out. Two set-ups, sampled
+alternately: `python run.py` (SQLite; the local channel carries the consumer's events) and across
 processes (`run.py web` + `run.py worker` sharing Redis pub/sub). The baseline
 is the API call's own response time.
 """
@@ -110,6 +110,6 @@ def run(ctx):
         checks.append(check(f'notification p99, {setup.name}', percentile(lat, 99),
                             f'≤ {TARGET_P99_MS} ms', percentile(lat, 99) <= TARGET_P99_MS))
     return {'title': '4. Notification: API call → WebSocket frame',
-            'notes': ['in-process: python run.py (SQLite, embedded consumer); '
+            'notes': ['in-process: python run.py (SQLite, consumer process, local channel); '
                       'redis: run.py web + run.py worker over Redis pub/sub'],
             'rows': rows, 'checks': checks}

@@ -1,5 +1,5 @@
 """Figure 6: document saves per second vs a trivial route, 8 concurrent clients,
-against `python run.py` (gunicorn + embedded consumer, SQLite).
+against `python run.py` (gunicorn's gevent worker and a consumer process, SQLite).
 
 A save is PUT /api/documents/<id> (each client its own document): it bumps the
 version and enqueues the version → index pipeline and an activity record
