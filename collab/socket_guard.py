@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 
+from collab.background import BackgroundThread
 from collab.db import database
 from collab.models import ApiToken, User
 
@@ -71,15 +72,12 @@ class Watcher:
         self.interval = interval
         self._lock = threading.Lock()
         self._watched = {}    # socket → Grant
-        self._thread = None
+        self._thread = BackgroundThread(self._run, 'socket-watcher')
 
     def watch(self, sock, grant):
         with self._lock:
             self._watched[sock] = grant
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name='socket-watcher',
-                                                daemon=True)
-                self._thread.start()
+        self._thread.ensure_running()
 
     def forget(self, sock):
         with self._lock:

@@ -9,6 +9,7 @@ import threading
 import time
 
 from collab import broadcast
+from collab.background import BackgroundThread
 from collab.db import database
 from collab.models import User
 
@@ -22,17 +23,11 @@ class JobChangeNotifier:
         self.huey = huey
         self.interval = interval
         self._changed = threading.Event()
-        self._thread = None
-        self._lock = threading.Lock()
+        self._thread = BackgroundThread(self._run, 'job-events')
 
     def changed(self):
         self._changed.set()
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name='job-events',
-                                                    daemon=True)
-                    self._thread.start()
+        self._thread.ensure_running()
 
     def _run(self):
         while True:

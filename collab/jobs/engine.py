@@ -133,9 +133,17 @@ class CollabHuey(Huey):
     def get_task_wrapper_class(self):
         return CollabTaskWrapper
 
+    def ensure_configured(self):
+        """Configure from the environment (`configure_on_first_use`) unless configured."""
+        if self.bound_storage is not None:
+            return
+        if self.configure_on_first_use is None:
+            raise RuntimeError('the job queue is not configured: call configure(settings) first')
+        self.configure_on_first_use()
+
     def create_consumer(self, **options):
         """Huey's hook: `huey_consumer tasks.huey` and `run.py worker` both get Collab's consumer."""
-        self.storage.name   # noqa: B018 -- configures from the environment if not yet
+        self.ensure_configured()
         return self.consumer_class(self, **options)
 
     def task(self, retries=DEFAULT_RETRIES, retry_delay=DEFAULT_RETRY_DELAY,

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 
+from collab.background import BackgroundThread
 from collab.db import close_connection, database, is_sqlite
 from collab.fields import utcnow
 from collab.jobs.models import OutboxMessage
@@ -134,8 +135,7 @@ class Dispatcher:
 
     def __init__(self):
         self.pending = threading.Event()
-        self._thread = None
-        self._lock = threading.Lock()
+        self._thread = BackgroundThread(self._run, 'outbox')
         self._rounds = threading.Condition()
         self._began = self._ended = 0
         self.healthy = True
@@ -144,17 +144,14 @@ class Dispatcher:
         self.pending.set()
 
     def start(self):
-        with self._lock:
-            if self.flush not in huey.ledger.upstream:
-                huey.ledger.upstream.append(self.flush)   # a ledger flush covers jobs waiting here
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name='outbox', daemon=True)
-                self._thread.start()
+        if self.flush not in huey.ledger.upstream:
+            huey.ledger.upstream.append(self.flush)   # a ledger flush covers jobs waiting here
+        self._thread.ensure_running()
 
     def flush(self, timeout=10.0):
         """Block until a round begun after this call has ended: the messages accepted
         so far are in the queue (or recorded, while it is down) and reported stored."""
-        if self._thread is None or not self._thread.is_alive():
+        if not self._thread.running:
             return True
         with self._rounds:
             wanted = self._began + 1

@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from collab.jobs.models import FAILED, INTERRUPTED, REVOKED, SUCCEEDED
 
 
+class OfTask:
+    """An event about a task: its job id is the task's."""
+    __slots__ = ()
+
+    @property
+    def job_id(self):
+        return self.task.id
+
+
 @dataclass(slots=True)
-class Stored:
+class Stored(OfTask):
     """A job put in the queue or the schedule, as the storing thread knew it then."""
     task: object
     at: object          # when it was accepted
@@ -19,26 +28,18 @@ class Stored:
     group_id: str | None
 
     @property
-    def job_id(self):
-        return self.task.id
-
-    @property
     def again(self):
         """A running task storing itself is a retry: not the job's first attempt."""
         return self.current is self.task
 
 
 @dataclass(slots=True)
-class Scheduled:
+class Scheduled(OfTask):
     """A job put in the schedule to run at its eta."""
     task: object
     at: object
     retries: int
     eta: object
-
-    @property
-    def job_id(self):
-        return self.task.id
 
 
 @dataclass(slots=True)
@@ -63,7 +64,7 @@ class Finished:
 
 
 @dataclass(slots=True)
-class Run:
+class Run(OfTask):
     """One execution of a job: its start, and its end once the writer finds that
     in the same batch (folded: one write for both)."""
     task: object
@@ -71,10 +72,6 @@ class Run:
     started_at: object
     consumer: str | None
     end: Finished | None = None
-
-    @property
-    def job_id(self):
-        return self.task.id
 
 
 @dataclass(slots=True)
@@ -89,16 +86,12 @@ class StoredRun:
 
 
 @dataclass(slots=True)
-class Skipped:
+class Skipped(OfTask):
     """A job that came up revoked or expired: it ends without running."""
     task: object
     retries: int
     state: str
     at: object
-
-    @property
-    def job_id(self):
-        return self.task.id
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 
+from collab.background import BackgroundThread
 from collab.db import database
 from collab.jobs.ledger.batch import write_batch
 from collab.jobs.ledger.events import ClaimDone
@@ -33,11 +34,10 @@ class LedgerWriter:
         self._storage = storage
         self._on_written = on_written
         self._events = queue.SimpleQueue()
-        self._thread = None
-        self._lock = threading.Lock()
+        self._thread = BackgroundThread(self._run, 'ledger-writer')
 
     def put(self, event):
-        self._ensure_running()
+        self._thread.ensure_running()
         self._events.put(event)
 
     def release_claim(self, token, revoke_key=None):
@@ -48,20 +48,11 @@ class LedgerWriter:
 
     def flush(self, timeout=10.0):
         """Block until every event put so far is written (or the timeout passes)."""
-        if self._thread is None:
+        if not self._thread.running:
             return True
         done = threading.Event()
         self._events.put(done)
         return done.wait(timeout)
-
-    def _ensure_running(self):
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name='ledger-writer',
-                                                daemon=True)
-                self._thread.start()
 
     def _run(self):
         while True:
