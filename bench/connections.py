@@ -41,7 +41,7 @@ def seed_users(data_dir, secret, n):
     from collab.models import ApiToken, User
     from collab.settings import Settings
     from collab.startup import prepare
-    from collab.users import _token_hash
+    from collab.users import token_hash
     from werkzeug.security import generate_password_hash
     prepare(Settings.from_mapping({'DATA_DIR': str(data_dir), 'SECRET_KEY': secret}))
     password = generate_password_hash('crowd password 1')
@@ -53,7 +53,7 @@ def seed_users(data_dir, secret, n):
                            'password_hash': password} for i in range(n)]).execute()
         ids = [u.id for u in User.select(User.id).where(User.email.startswith(f'crowd{tag}'))
                .order_by(User.id)]
-        ApiToken.insert_many([{'user': uid, 'token_hash': _token_hash(t)}
+        ApiToken.insert_many([{'user': uid, 'token_hash': token_hash(t)}
                               for uid, t in zip(ids, tokens)]).execute()
     database.close()
     assert first >= 0 and len(ids) == n

@@ -21,8 +21,9 @@ SIGN_IN_FORMS = ('account_pages.login', 'account_pages.register')
 
 
 def load_user():
-    """before_request: set g.user and how it was authenticated ('token', 'cookie' or None)."""
-    g.user, g.auth = None, None
+    """before_request: set g.user, how it was authenticated ('token', 'cookie' or
+    None), and g.token, the bearer token it came with."""
+    g.user, g.auth, g.token = None, None, None
     header = request.headers.get('Authorization', '')
     if header.startswith('Bearer '):
         token = header[7:].strip()
@@ -32,7 +33,7 @@ def load_user():
         g.user = user_for_token(token)
         if g.user is None:
             raise ApiError(401, 'invalid or expired token')
-        g.auth = 'token'
+        g.auth, g.token = 'token', token
     elif 'user_id' in session:
         g.user = User.get_or_none(User.id == session['user_id'])
         g.auth = 'cookie' if g.user else None

@@ -24,7 +24,7 @@ from collab import broadcast, socket_guard
 from collab.db import close_connection, database
 from collab.errors import ApiError
 from collab.models import Member
-from collab.users import _token_hash, user_for_token
+from collab.users import token_hash, user_for_token
 
 log = logging.getLogger('collab.realtime')
 
@@ -54,18 +54,15 @@ def admit():
     origin = request.headers.get('Origin')
     if origin is not None and urlparse(origin).netloc != request.host:
         raise ApiError(403, 'cross-origin WebSocket refused')
-    user = g.get('user')
-    token = request.args.get('token')
-    if user is None and token:
+    user, token = g.get('user'), g.get('token')
+    if user is None and request.args.get('token'):
+        token = request.args['token']
         user = user_for_token(token)
-        g.socket_grant = socket_guard.Grant(user.id, token_hash=_token_hash(token)) if user else None
-    elif user is not None:
-        bearer = g.get('auth') == 'token' and request.headers['Authorization'][7:].strip()
-        g.socket_grant = socket_guard.Grant(
-            user.id, token_hash=_token_hash(bearer) if bearer else None,
-            password_hash=None if bearer else user.password_hash)
     if user is None:
         raise ApiError(401, 'authentication required (session cookie or ?token=)')
+    # What the sign-in rests on, for socket_guard to check while the socket lives.
+    g.socket_grant = socket_guard.Grant(user.id, token_hash=token_hash(token) if token else None,
+                                        password_hash=None if token else user.password_hash)
     settings = current_app.config['SETTINGS']
     try:
         slots.take(user.id, settings.ws_max_per_user, settings.ws_max)

@@ -74,21 +74,21 @@ def _an_admin_exists():
     return User.select().where(User.is_admin == True).exists()  # noqa: E712
 
 
-def _token_hash(token):
+def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(user):
     token = secrets.token_urlsafe(32)
-    ApiToken.create(user=user, token_hash=_token_hash(token))
+    ApiToken.create(user=user, token_hash=token_hash(token))
     return token
 
 
 def user_for_token(token):
     row = (ApiToken.select(ApiToken, User).join(User)
-           .where(ApiToken.token_hash == _token_hash(token)).first())
+           .where(ApiToken.token_hash == token_hash(token)).first())
     return row.user if row else None
 
 
 def revoke_token(token):
-    ApiToken.delete().where(ApiToken.token_hash == _token_hash(token)).execute()
+    ApiToken.delete().where(ApiToken.token_hash == token_hash(token)).execute()
