@@ -140,7 +140,7 @@ def consumer(app, settings):
 
 @pytest.fixture
 def live_server(tmp_path):
-    """`python run.py` (gunicorn + embedded consumer) with a bootstrap admin (ADMIN)."""
+    """`python run.py` (the gevent web server and its consumer process) with a bootstrap admin (ADMIN)."""
     server = LiveServer(tmp_path / 'live-data', env={
         'ADMIN_EMAIL': ADMIN['email'], 'ADMIN_PASSWORD': ADMIN['password']})
     server.start()

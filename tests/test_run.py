@@ -66,7 +66,7 @@ def test_run_py_serves_with_an_embedded_consumer_and_a_job_flows(live_server):
     job = wait_for_job(live_server, admin, 'activity.log_activity', 'succeeded')
     assert job['args'][:3] == [workspace['id'], workspace['owner_id'], 'workspace.created']
     assert job['attempts'] == 1
-    assert job['consumer']   # the embedded consumer recorded itself
+    assert job['consumer']   # the consumer process recorded itself
 
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
