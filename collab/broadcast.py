@@ -8,6 +8,7 @@ web process's listener thread hands it to its own registry. Who is online is
 kept beside it: asked of the web process over the local channel, or in a
 Redis sorted set shared by all web processes. This module never imports Flask.
 """
+import collections
 import json
 import logging
 import os
@@ -32,12 +33,14 @@ class ConnectionRegistry:
     def __init__(self):
         self._lock = threading.Lock()
         self._by_user = {}
+        self._sent = {}   # connection → the notifications it was sent lately
 
     def add(self, user_id, connection):
         """Register; True when this is the user's first connection here."""
         with self._lock:
             connections = self._by_user.setdefault(user_id, set())
             connections.add(connection)
+            self._sent[connection] = RecentKeys()
             return len(connections) == 1
 
     def remove(self, user_id, connection):
@@ -45,6 +48,7 @@ class ConnectionRegistry:
         with self._lock:
             connections = self._by_user.get(user_id, set())
             connections.discard(connection)
+            self._sent.pop(connection, None)
             if not connections:
                 self._by_user.pop(user_id, None)
                 return True
@@ -57,15 +61,19 @@ class ConnectionRegistry:
     def forget(self):
         self._lock = threading.Lock()
         self._by_user = {}
+        self._sent = {}
 
     def count(self, user_id):
         with self._lock:
             return len(self._by_user.get(user_id, ()))
 
     def deliver(self, user_ids, text):
-        """Send to every local connection of these users; a dead one is dropped."""
+        """Send to every local connection of these users; a dead one is dropped.
+        A notification a connection was already sent is not sent to it again."""
+        key = notification_key(text)
         with self._lock:
-            targets = [(uid, c) for uid in user_ids for c in self._by_user.get(uid, ())]
+            targets = [(uid, c) for uid in user_ids for c in self._by_user.get(uid, ())
+                       if key is None or self._sent[c].first_time(key)]
         for user_id, connection in targets:
             try:
                 connection.send(text)
@@ -76,6 +84,29 @@ class ConnectionRegistry:
 
 
 registry = ConnectionRegistry()
+
+
+class RecentKeys:
+    """The last LIMIT keys seen, to tell a repeat from a first time."""
+    LIMIT = 256
+
+    def __init__(self):
+        self._keys = collections.OrderedDict()
+
+    def first_time(self, key):
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self.LIMIT:
+            self._keys.popitem(last=False)
+        return True
+
+
+def notification_key(text):
+    """A notification event's id, or None for any other event."""
+    if not text.startswith('{"type": "notification"'):
+        return None
+    return json.loads(text)['data'].get('id')
 
 
 class LocalBroadcaster:

@@ -1,6 +1,4 @@
 """Notifications: stored rows, their real-time event, and their push text."""
-from peewee import IntegrityError
-
 from collab.transactions import writing
 from collab.fields import utcnow
 from collab.models import Notification
@@ -16,34 +14,22 @@ TITLES = {
 }
 
 
-def store(user_id, type_, data, dedupe_key=None):
-    """Create the notification, or return the one this dedupe key already made."""
-    if dedupe_key:
-        existing = Notification.get_or_none(Notification.dedupe_key == dedupe_key)
-        if existing is not None:
-            return existing, False
-    try:
-        with writing():
-            return Notification.create(user=user_id, type=type_, data=data or {},
-                                       dedupe_key=dedupe_key), True
-    except IntegrityError:
-        return Notification.get(Notification.dedupe_key == dedupe_key), False
-
-
-def store_many(user_ids, type_, data, dedupe_prefix):
-    """Create one notification per user in one transaction, once per user and
-    prefix (a job's id): [(notification, created)] in the order of `user_ids`."""
-    keys = {user_id: f'{dedupe_prefix}:{user_id}' for user_id in user_ids}
+def store(user_id, type_, data):
+    """Create the notification (in the running job's transaction, when there is one)."""
     with writing():
-        found = {n.dedupe_key: n for n in
-                 Notification.select().where(Notification.dedupe_key.in_(list(keys.values())))}
-        missing = [uid for uid in user_ids if keys[uid] not in found]
+        return Notification.create(user=user_id, type=type_, data=data or {})
+
+
+def store_many(user_ids, type_, data, batch_key):
+    """Create one notification per user in one transaction: the rows, in the order
+    of `user_ids`. Each is keyed `<batch_key>:<user id>` (a job's id), which
+    finds them again after the insert and keeps a batch from storing twice."""
+    keys = [f'{batch_key}:{user_id}' for user_id in user_ids]
+    with writing():
         Notification.insert_many([{'user': uid, 'type': type_, 'data': data or {},
-                                   'dedupe_key': keys[uid]} for uid in missing]).execute()
-        made = {n.dedupe_key: n for n in Notification.select().where(
-            Notification.dedupe_key.in_([keys[uid] for uid in missing]))} if missing else {}
-    return [(found[keys[uid]], False) if keys[uid] in found else (made[keys[uid]], True)
-            for uid in user_ids]
+                                   'dedupe_key': key} for uid, key in zip(user_ids, keys)]).execute()
+        made = {n.dedupe_key: n for n in Notification.select().where(Notification.dedupe_key.in_(keys))}
+    return [made[key] for key in keys]
 
 
 def title_and_body(type_, data):

@@ -9,13 +9,14 @@ class PushFailed(Exception):
     pass
 
 
-def send(url, user, title, body, data):
+def send(url, user, title, body, data, idempotency_key):
     """POST {user, title, body, data}; raises PushFailed on a non-2xx answer so the task retries."""
     payload = json.dumps({'user': user, 'title': title, 'body': body, 'data': data or {}},
                          default=str).encode()
     request = urllib.request.Request(url, data=payload, method='POST',
                                      headers={'Content-Type': 'application/json',
-                                              'User-Agent': 'collab-push/1'})
+                                              'User-Agent': 'collab-push/1',
+                                              'Idempotency-Key': idempotency_key})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             return response.status

@@ -7,14 +7,14 @@ from tasks.notifications import send_batch_notifications
 from collab.jobs.instance import huey
 
 
-@huey.task()
+@huey.task(exactly_once=True)
 def log_activity(workspace_id, user_id, action, target_type, target_id=None, metadata=None,
                  occurred_at=None):
     """Append one entry to a workspace's activity feed (`occurred_at`: ISO time of the action)."""
     activity.record(workspace_id, user_id, action, target_type, target_id, metadata, occurred_at)
 
 
-@huey.task()
+@huey.task(exactly_once=True)
 def generate_daily_digest(workspace_id):
     """Last 24 h: count and top contributors, as a batch notification to every member."""
     summary = digest.summarize(workspace_id)
@@ -25,7 +25,7 @@ def generate_daily_digest(workspace_id):
     return len(members)
 
 
-@huey.periodic_once(crontab(hour='8', minute='0'), catch_up=True)
+@huey.periodic_once(crontab(hour='8', minute='0'), catch_up=True, exactly_once=True)
 def generate_all_digests():
     ids = [w.id for w in Workspace.select(Workspace.id)]
     for workspace_id in ids:

@@ -18,12 +18,14 @@ from collab.jobs.instance import huey
 RUN_SECONDS = 20
 
 
+# Not exactly-once: a run works up to RUN_SECONDS, too long to hold a write
+# transaction, and indexing a job twice leaves the same entries.
 @huey.periodic_once(crontab(minute='*'))
 def index_job_args():
     return args_index.catch_up(seconds=RUN_SECONDS)
 
 
-@huey.periodic_once(crontab(minute='17'))
+@huey.periodic_once(crontab(minute='17'), exactly_once=True)
 def forget_old_rate_limits():
     """Rate-limit windows are only read while current; the ones an hour old go."""
     return ratelimit.forget_before(time.time())

@@ -7,6 +7,7 @@ from huey.utils import SKIPPED, Error
 from collab import exports, invites
 from collab.models import Export
 from tasks.notifications import send_notification
+from collab.jobs.effects import after_commit
 from collab.jobs.instance import huey
 
 log = logging.getLogger('collab.tasks')
@@ -16,7 +17,7 @@ log = logging.getLogger('collab.tasks')
 PART_POLICY = {'retries': 1, 'retry_delay': 1, 'retry_backoff': 1}
 
 
-@huey.task()
+@huey.task(exactly_once=True)
 def export_workspace(workspace_id, user_id, export_id):
     """Start the chord: the three parts in parallel, then combine_exports."""
     export = exports.get(export_id)
@@ -28,6 +29,9 @@ def export_workspace(workspace_id, user_id, export_id):
     return export_id
 
 
+# The parts write only files under the export's directory, rewritten whole by a
+# rerun: they hold no database transaction (nor SQLite's write lock) while
+# they copy. combine_exports, which marks the export, is exactly-once.
 @huey.task(**PART_POLICY)
 def export_documents(export_id):
     return _part(export_id, exports.export_documents)
@@ -50,7 +54,7 @@ def _part(export_id, build):
     return build(huey.settings, export)
 
 
-@huey.task()
+@huey.task(exactly_once=True)
 def combine_exports(export_id, part_results):
     """Zip the parts, mark the export ready and tell the requester; or mark it failed."""
     export = exports.get(export_id)
@@ -61,12 +65,13 @@ def combine_exports(export_id, part_results):
             'workspace': export.workspace.name}
     if failures:
         error = _describe(failures[0])
-        exports.discard_parts(huey.settings, export_id)
+        after_commit(huey, lambda: exports.discard_parts(huey.settings, export_id))
         exports.finish(export, Export.FAILED, error=error)
         send_notification(export.requested_by_id, 'export.failed', dict(data, error=error))
         return Export.FAILED
     names = [name for names in part_results for name in names]
     exports.finish(export, Export.READY, filename=exports.combine(huey.settings, export, names))
+    after_commit(huey, lambda: exports.discard_parts(huey.settings, export_id))
     send_notification(export.requested_by_id, 'export.ready',
                       dict(data, download_url=f'/api/exports/{export.id}/download'))
     return Export.READY
@@ -79,6 +84,6 @@ def _describe(failure):
     return 'a part of the export was revoked'
 
 
-@huey.periodic_once(crontab(minute='0'))
+@huey.periodic_once(crontab(minute='0'), exactly_once=True)
 def cleanup_expired_invites():
     return invites.delete_expired()

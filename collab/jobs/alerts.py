@@ -7,6 +7,7 @@ never holds up a worker; its failures are logged.
 """
 import json
 import logging
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -44,15 +45,18 @@ def report_final_failure(huey, task, reason):
     url = huey.settings.alert_webhook_url if huey.settings else None
     if url:
         text = f':rotating_light: job {task_name(task)} ({task.id}) failed for good: {reason}'
-        _alerts.submit(post_alert, url, {'text': text[:3000]})
+        _alerts.submit(post_alert, url, {'text': text[:3000]}, task.id)
 
 
-def post_alert(url, payload):
-    """POST a Slack-compatible JSON message; log, never raise."""
+def post_alert(url, payload, job_id):
+    """POST a Slack-compatible JSON message; log, never raise. The failed job's
+    id is its Idempotency-Key: a receiver can drop a repeat."""
     request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={'Content-Type': 'application/json'})
+                                     headers={'Content-Type': 'application/json',
+                                              'Idempotency-Key': job_id})
     try:
         with urllib.request.urlopen(request, timeout=ALERT_TIMEOUT) as response:
             response.read()
     except Exception as exc:
-        log.error('alert webhook %s failed: %s', url, exc)
+        # The URL's path is a secret (a Slack webhook's is its credential).
+        log.error('alert webhook at %s failed: %s', urllib.parse.urlsplit(url).netloc, exc)

@@ -9,7 +9,7 @@ import threading
 import uuid
 
 from huey import Huey
-from huey.api import PeriodicTask, Task, TaskWrapper, group
+from huey.api import PeriodicTask, ResultGroup, Task, TaskWrapper, group
 from huey.serializer import SignedSerializer
 from huey.storage import MemoryStorage
 
@@ -52,6 +52,11 @@ class JobTask:
     signed_message = None     # the message as stored: the ledger keeps it, to run the job again
     enqueued_at = None        # when the job was accepted (an outbox row's time, or the call)
     run_started = None        # time.monotonic() when the run began: its duration
+    duplicate_delivery = False  # its effect had already committed: acknowledged, not run
+    recorded_result = None      # ... and this is what it returned
+    # The task's writes and the record that it took effect commit together
+    # (collab/jobs/effects.py): a redelivery does not run it again.
+    exactly_once = False
     # Periodic tasks registered with CollabHuey.periodic_once (collab.jobs.slots):
     once_per_slot = False
     catch_up = False          # run a slot missed while no consumer ran, once, at start
@@ -77,6 +82,20 @@ class CollabTaskWrapper(TaskWrapper):
     def __init__(self, huey, func, context=False, name=None, task_base=None, **settings):
         super().__init__(huey, func, context, name, _with_job_task(task_base), **settings)
 
+    def create_task(self, func, context=False, name=None, **settings):
+        task_class = super().create_task(func, context, name, **settings)
+        if task_class.exactly_once:
+            task_class.execute = _exactly_once(self.huey, task_class.execute)
+        return task_class
+
+
+def _exactly_once(huey, execute):
+    def run_once(task):
+        if huey.effects is None or huey.immediate:
+            return execute(task)
+        return huey.effects.run(task, lambda: execute(task))
+    return run_once
+
 
 def _with_job_task(base):
     if base is None or base is Task:
@@ -92,6 +111,7 @@ class JobContext(threading.local):
     """Per thread: the task running (the ledger links jobs to it), the group being enqueued."""
     current = None
     group_id = None
+    effects = None   # the running exactly-once job's EffectScope (collab.jobs.effects)
 
 
 class CollabHuey(Huey):
@@ -107,6 +127,7 @@ class CollabHuey(Huey):
         self.context = JobContext()
         self.settings = None
         self.ledger = None          # set by collab.jobs.ledger.install()
+        self.effects = None         # set by collab.jobs.effects.install()
         self.task_timeout = None    # TASK_TIMEOUT: the limit of a task that sets none
         self.consumer_id = None     # set by a consumer running in this process
 
@@ -168,6 +189,9 @@ class CollabHuey(Huey):
     def enqueue(self, task):
         if isinstance(task, group):
             return self._enqueue_group(task)
+        scope = self.context.effects
+        if scope is not None and isinstance(task, Task):
+            return self._accept_with_effect(scope, task)
         self._clear_revoke_flag_now(task)
         # Taken before the write: a worker may start the task before this call returns.
         task.enqueued_at = utcnow()
@@ -177,6 +201,16 @@ class CollabHuey(Huey):
             self.report_stored(task)
             self.wakeup.notify()
         return result
+
+    def _accept_with_effect(self, scope, task):
+        """A job enqueued by an exactly-once job goes to the outbox, in the
+        transaction of that job's effect: accepted if and only if it commits."""
+        if task.expires:
+            task.resolve_expires(self.utc)
+        task.enqueued_at = utcnow()
+        scope.accept(task)
+        results = self._pipeline_results(task)
+        return ResultGroup(results) if len(results) > 1 else results[0]
 
     def report_stored(self, task):
         """The message of `task` is in storage now (the ledger records it as queued)."""
@@ -237,6 +271,8 @@ class CollabHuey(Huey):
     def execute(self, task, timestamp=None):
         if task.timeout is None:   # neither the task nor the call set one (0: no limit)
             task.timeout = self.task_timeout
+        if task.exactly_once and self.effects is not None and not self.immediate:
+            self.effects.check(task)   # before the run is reported: a duplicate is no run
         outer = self.context.current
         self.context.current = task
         try:
@@ -258,6 +294,16 @@ class CollabHuey(Huey):
             self.ledger.release_claim(token, flag)
         else:
             self.storage.ack_many([token], [flag] if flag else [])
+
+    def _check_chord(self, cc, value):
+        """Huey counts a chord's finished members; a member delivered again after
+        its effect committed (collab.jobs.effects) was counted by the first
+        delivery, unless that one died before it got here: its result is not stored."""
+        current = self.context.current
+        if (current is not None and current.duplicate_delivery
+                and self.storage.has_data_for_key(f'chord:{cc.cid}:{cc.idx}')):
+            return
+        super()._check_chord(cc, value)
 
     def _requeue_task(self, task, timestamp, retry_eta=None):
         # The backoff doubles the delay for each retry; no retry waits longer than this.

@@ -17,6 +17,9 @@ SUCCEEDED, FAILED, REVOKED, EXPIRED, INTERRUPTED = (
 STATES = (QUEUED, SCHEDULED, RUNNING, RETRYING, SUCCEEDED, FAILED, REVOKED,
           EXPIRED, INTERRUPTED)
 FINAL_STATES = (SUCCEEDED, FAILED, REVOKED, EXPIRED)
+# The outcome of an attempt that found the job's effect already committed
+# (collab/jobs/effects.py): acknowledged, not run.
+DUPLICATE = 'duplicate'
 
 HEARTBEAT_SECONDS = 5
 CONSUMER_DEAD_AFTER = timedelta(seconds=HEARTBEAT_SECONDS * 4)
@@ -146,4 +149,14 @@ class OutboxMessage(BaseModel):
     recorded = BooleanField(default=False, constraints=[SQL('DEFAULT FALSE')])
 
 
-JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter, OutboxMessage]
+class JobEffect(BaseModel):
+    """A job whose effect has committed: written in the same transaction as the
+    job's own writes (collab/jobs/effects.py), so a redelivery of the job is
+    acknowledged instead of run again. `result` is the signed return value, for
+    the pipeline or chord that waits on it."""
+    job_id = CharField(max_length=64, primary_key=True)
+    committed_at = DateTimeField(default=utcnow, index=True)
+    result = BlobField(null=True)
+
+
+JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter, OutboxMessage, JobEffect]

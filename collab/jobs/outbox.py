@@ -29,13 +29,14 @@ IDLE_SECONDS = 1.0
 MAX_BACKOFF = 5.0
 
 
-def put(task):
+def put(task, recorded=False):
     """Accept `task` (a Task, possibly a pipeline) as part of the current transaction.
 
-    Call `dispatcher.wake()` once the transaction has committed.
+    Call `dispatcher.wake()` once the transaction has committed. `recorded`: the
+    caller reports the job stored itself, once the transaction has committed.
     """
     data = huey.serialize_task(task)
-    database.execute_sql(_sql()['put'], (data, task.priority or 0, utcnow()))
+    database.execute_sql(_sql()['put'], (data, task.priority or 0, utcnow(), recorded))
 
 
 def _sql():
@@ -51,7 +52,8 @@ def _statements(p, sqlite):
     # takes the write lock first, so two dispatchers never see the same rows.
     lock = '' if sqlite else ' FOR UPDATE SKIP LOCKED'
     return {
-        'put': f'INSERT INTO {table} (data, priority, created_at) VALUES ({p}, {p}, {p})',
+        'put': f'INSERT INTO {table} (data, priority, created_at, recorded) '
+               f'VALUES ({p}, {p}, {p}, {p})',
         'any': f'SELECT 1 FROM {table} LIMIT 1',
         'oldest': f'SELECT id, data, priority, created_at, recorded FROM {table} '
                   f'ORDER BY id LIMIT {p}{lock}',

@@ -15,7 +15,7 @@ from peewee import fn
 
 from collab.jobs import args_index
 from collab.fields import utcnow
-from collab.jobs.models import FAILED, DeadLetter, Job, JobAttempt
+from collab.jobs.models import FAILED, DeadLetter, Job, JobAttempt, JobEffect
 from collab.transactions import writing
 
 log = logging.getLogger('collab.ledger')
@@ -34,6 +34,9 @@ def prune_jobs(settings, now=None):
     excess = _delete_jobs(Job.seq <= newest - settings.job_retention_rows)
     _delete_rows(JobAttempt, JobAttempt.id, JobAttempt.started_at < keep_failed_until)
     _delete_rows(DeadLetter, DeadLetter.id, DeadLetter.received_at < keep_failed_until)
+    # An effect record must outlive every copy of its job's message: by then the
+    # job is terminal and acknowledged, and its ledger row is going too.
+    _delete_rows(JobEffect, JobEffect.job_id, JobEffect.committed_at < min(keep_until, keep_failed_until))
     if old or excess:
         log.info('pruned %d old and %d excess job records', old, excess)
     return old + excess

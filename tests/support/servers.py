@@ -40,7 +40,8 @@ class WebhookServer:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
                 server.requests.append({'path': self.path, 'body': json.loads(body or b'null'),
-                                        'content_type': self.headers.get('Content-Type')})
+                                        'content_type': self.headers.get('Content-Type'),
+                                        'idempotency_key': self.headers.get('Idempotency-Key')})
                 self.send_response(server.status)
                 self.end_headers()
 

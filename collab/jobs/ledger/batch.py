@@ -4,10 +4,10 @@ Each statement is an upsert that only moves a job forward (collab.jobs.ledger.sq
 so events written by different processes may arrive in either order.
 """
 from collab.jobs.ledger import sql
-from collab.jobs.ledger.events import (DeadLetterReceived, Finished, Recovered, Run, Scheduled,
+from collab.jobs.ledger.events import (DeadLetterReceived, Duplicate, Finished, Recovered, Run, Scheduled,
                                        Skipped, Stored, StoredRun)
 from collab.jobs.ledger.rows import NO_LINKS, identity, naive, stored_params
-from collab.jobs.models import FAILED, RETRYING, RUNNING, SUCCEEDED, DeadLetter
+from collab.jobs.models import DUPLICATE, FAILED, RETRYING, RUNNING, SUCCEEDED, DeadLetter
 
 
 def write_batch(db, events):
@@ -88,11 +88,11 @@ def _write_attempt(cursor, statements, run, first=False):
     if end is None:
         cursor.execute(statements['attempt'], (job_id, run.started_at, run.consumer))
         return
-    if end.state == SUCCEEDED and first:
+    if end.state == SUCCEEDED and first and end.outcome != DUPLICATE:
         return
     params = (job_id, run.started_at, run.consumer, end.at, end.outcome, end.error,
               end.traceback)
-    if end.state == SUCCEEDED:
+    if end.state == SUCCEEDED and end.outcome != DUPLICATE:
         cursor.execute(statements['attempt_succeeded'], params + (job_id,))
     else:
         cursor.execute(statements['attempt_ran'], params)
@@ -126,6 +126,13 @@ def _write_recovered(cursor, statements, event):
                                                     event.job_id))
 
 
+def _write_duplicate(cursor, statements, event):
+    cursor.execute(statements['first_attempt_kept'], (event.job_id, event.job_id))
+    cursor.execute(statements['duplicate'], (event.at, event.job_id))
+    cursor.execute(statements['attempt_ran'], (event.job_id, event.at, event.consumer, event.at,
+                                               DUPLICATE, None, None))
+
+
 def _write_dead_letter(cursor, statements, event):
     DeadLetter.create(data=event.data, error=event.error, source=event.source,
                       consumer=event.consumer)
@@ -139,6 +146,7 @@ WRITERS = {
     Scheduled: _write_scheduled,
     Skipped: _write_skipped,
     Recovered: _write_recovered,
+    Duplicate: _write_duplicate,
     DeadLetterReceived: _write_dead_letter,
 }
 

@@ -43,6 +43,14 @@ class Scheduled(OfTask):
 
 
 @dataclass(slots=True)
+class Duplicate:
+    """A delivery of a job whose effect had already committed: acknowledged, not run."""
+    job_id: str
+    at: object
+    consumer: str | None
+
+
+@dataclass(slots=True)
 class Finished:
     """How a run ended: the job's new state and the attempt's outcome."""
     job_id: str

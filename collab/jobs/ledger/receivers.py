@@ -10,11 +10,12 @@ from huey import signals as S
 
 from collab.fields import utcnow
 from collab.jobs.engine import SIGNAL_DEAD_LETTER, SIGNAL_STORED
-from collab.jobs.ledger.events import (DeadLetterReceived, Finished, Recovered, Run, Scheduled,
+from collab.jobs.ledger.events import (DeadLetterReceived, Duplicate, Finished, Recovered, Run, Scheduled,
                                        Skipped, Stored)
-from collab.jobs.models import EXPIRED, FAILED, INTERRUPTED, RETRYING, REVOKED, SUCCEEDED
+from collab.jobs.models import DUPLICATE, EXPIRED, FAILED, INTERRUPTED, RETRYING, REVOKED, SUCCEEDED
 
 ERROR_LIMIT = 2000
+
 TRACEBACK_LIMIT = 20_000
 
 FAILURE_SIGNALS = (S.SIGNAL_ERROR, S.SIGNAL_TIMEOUT, S.SIGNAL_LOCKED, S.SIGNAL_RATE_LIMITED,
@@ -48,11 +49,18 @@ class Receivers:
         self.put(Scheduled(task, utcnow(), task.retries, task.eta))
 
     def executing(self, signal, task):
+        if task.duplicate_delivery:
+            return   # not a run: recorded as a duplicate when it completes
         task.run_started = time.monotonic()
         self.put(Run(task, task.retries, utcnow(), self.huey.consumer_id))
 
     def complete(self, signal, task):
-        self._finish(task, SUCCEEDED, 'succeeded')
+        if not task.duplicate_delivery:
+            self._finish(task, SUCCEEDED, 'succeeded')
+        elif task.run_started is None:   # known before the run began
+            self.put(Duplicate(task.id, utcnow(), self.huey.consumer_id))
+        else:   # another delivery committed while this one ran
+            self._finish(task, SUCCEEDED, DUPLICATE)
 
     def failed(self, signal, task, exc=None):
         error, tb = describe_failure(signal, exc)

@@ -108,6 +108,18 @@ SQL = {
     'recovered': """
         UPDATE job SET state = {p}, error = {p}, finished_at = {p}, consumer = NULL
         WHERE job_id = {p}""",
+    # A delivery of a job whose effect had committed (collab/jobs/effects.py). The
+    # first attempt of a job that succeeded at once lives in the job's row: it
+    # is kept as an attempt row first, so both show.
+    'first_attempt_kept': """
+        INSERT INTO jobattempt (job_id, started_at, consumer, finished_at, outcome)
+        SELECT job_id, started_at, consumer, finished_at, 'succeeded' FROM job
+        WHERE job_id = {p} AND state = 'succeeded' AND attempts = 1
+          AND NOT EXISTS (SELECT 1 FROM jobattempt a WHERE a.job_id = {p})""",
+    'duplicate': """
+        UPDATE job SET attempts = attempts + 1, state = 'succeeded',
+                       finished_at = CASE WHEN state = 'succeeded' THEN finished_at ELSE {p} END
+        WHERE job_id = {p}""",
     'attempt_finished': """
         UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
         WHERE id = (SELECT MAX(a.id) FROM jobattempt a WHERE a.job_id = {p})
