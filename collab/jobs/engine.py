@@ -130,6 +130,8 @@ class CollabHuey(Huey):
         self.effects = None         # set by collab.jobs.effects.install()
         self.task_timeout = None    # TASK_TIMEOUT: the limit of a task that sets none
         self.consumer_id = None     # set by a consumer running in this process
+        self.claims_to_give_back = []   # [(token, message)] not yet back on the queue
+        self._giving_back = threading.Lock()
 
     # ------------------------------------------------------------ configuration
 
@@ -245,6 +247,8 @@ class CollabHuey(Huey):
 
     def dequeue(self):
         """Claim the next message: it stays in storage until the task is done (see release_claim)."""
+        if self.claims_to_give_back:
+            self._give_back_claims()
         claim = self.storage.claim()
         if claim.data is None:
             return None
@@ -275,15 +279,44 @@ class CollabHuey(Huey):
             self.effects.check(task)   # before the run is reported: a duplicate is no run
         outer = self.context.current
         self.context.current = task
+        done = False
         try:
-            return super().execute(task, timestamp)
+            result = super().execute(task, timestamp)
+            done = True
+            return result
         finally:
-            # Done, retried (in the schedule) or skipped: the claim can go.
+            # Done, retried (in the schedule) or skipped: the claim can go. Not
+            # done when Huey could not store what came of the run (a full disk,
+            # the broker gone): the message goes back on the queue instead.
             if task.claim_token is not None:
-                self.release_claim(task)
+                self.release_claim(task) if done else self.give_back_claim(task)
             self.context.current = outer
             if not self.immediate:
                 close_connection()   # tasks open the database on first use; close after
+
+    def give_back_claim(self, task):
+        """Put a claimed message back on the queue, as it was claimed; while the
+        storage refuses, keep it and try again at each later dequeue."""
+        token, task.claim_token = task.claim_token, None
+        self.claims_to_give_back.append((token, task.signed_message))
+        self._give_back_claims()
+
+    def _give_back_claims(self):
+        if not self._giving_back.acquire(blocking=False):
+            return   # another worker is at it
+        try:
+            while self.claims_to_give_back:
+                token, message = self.claims_to_give_back[0]
+                try:
+                    self.storage.release(self.consumer_id, token, message)
+                except Exception as exc:
+                    log.warning('could not put %d claimed jobs back on the queue (%s); '
+                                'will try again', len(self.claims_to_give_back), exc)
+                    return
+                self.claims_to_give_back.pop(0)
+                self.wakeup.notify()
+        finally:
+            self._giving_back.release()
 
     def release_claim(self, task):
         """Acknowledge a finished task's claim (and delete its revoke flag): through
