@@ -5,6 +5,8 @@
   python run.py worker               Huey consumer only
   python run.py create-admin EMAIL [--password-stdin]
   python run.py bench [--quick] [...]     the performance benchmark
+  python run.py backup DEST          an online snapshot of DATA_DIR into DEST
+  python run.py restore SRC [--force]     a snapshot into an empty DATA_DIR
 """
 import sys
 
@@ -19,7 +21,9 @@ import argparse  # noqa: E402
 import getpass  # noqa: E402
 
 from collab.cli import (check_address, check_database, check_redis, configure_logging, run_all,
-                        run_bench, run_create_admin, run_server, run_worker)
+                        run_backup, run_bench, run_create_admin, run_restore, run_server,
+                        run_worker, restore_settings)
+from collab.file_modes import restrict_umask  # noqa: E402
 from collab.settings import Settings, SettingsError  # noqa: E402
 
 
@@ -35,6 +39,12 @@ def parse(argv):
     bench = commands.add_parser('bench', help='the performance benchmark', add_help=False,
                                 prefix_chars='+')   # every option goes to the benchmark
     bench.add_argument('bench_args', nargs=argparse.REMAINDER)
+    backup = commands.add_parser('backup', help='an online snapshot of DATA_DIR into DEST')
+    backup.add_argument('dest', help='a new or empty directory')
+    restore = commands.add_parser('restore', help='put a snapshot into an empty DATA_DIR')
+    restore.add_argument('src', help='a directory written by `backup`')
+    restore.add_argument('--force', action='store_true',
+                         help='replace the databases, files and key already in DATA_DIR')
     return parser.parse_args(argv)
 
 
@@ -52,9 +62,11 @@ def main(argv=None):
     if args.command == 'bench':
         return run_bench(args.bench_args)
     configure_logging()
+    restrict_umask()   # before DATA_DIR and anything in it is created
     try:
-        settings = Settings.from_env()
-        check_database(settings)
+        settings = restore_settings() if args.command == 'restore' else Settings.from_env()
+        if args.command not in ('backup', 'restore'):   # opening would create a database file
+            check_database(settings)
         if args.command in (None, 'web', 'worker'):
             check_redis(settings)
         if args.command in (None, 'web'):
@@ -64,6 +76,10 @@ def main(argv=None):
         return 2
     if args.command == 'create-admin':
         return run_create_admin(settings, args.email, read_password(args.password_stdin))
+    if args.command == 'backup':
+        return run_backup(settings, args.dest)
+    if args.command == 'restore':
+        return run_restore(settings, args.src, args.force)
     if args.command == 'worker':
         return run_worker(settings)
     if args.command == 'web':

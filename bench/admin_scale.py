@@ -160,7 +160,7 @@ def main(argv=None):
     parser.add_argument('--rows', type=int, default=1_000_000)
     parser.add_argument('--repeat', type=int, default=30)
     args = parser.parse_args(argv)
-    env = {'DATA_DIR': args.data_dir, 'SECRET_KEY': 'bench-secret-key'}
+    env = {'DATA_DIR': args.data_dir, 'SECRET_KEY': 'bench-secret-key-0123456789abcdef'}
     if os.environ.get('DATABASE_URL'):
         env['DATABASE_URL'] = os.environ['DATABASE_URL']
     app = create_app(Settings.from_mapping(env))

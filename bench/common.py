@@ -111,8 +111,10 @@ class Server:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, 'PYTHONPATH': str(ROOT), 'DATA_DIR': str(data_dir),
-                    'PORT': str(self.port), 'HOST': '127.0.0.1', 'SECRET_KEY': 'bench-secret',
-                    'SHUTDOWN_GRACE': '3', **(env or {})}
+                    'PORT': str(self.port), 'HOST': '127.0.0.1',
+                    'SECRET_KEY': 'bench-secret-0123456789abcdefghij',
+                    # The benchmark's users sign themselves up.
+                    'SIGNUP': 'open', 'SHUTDOWN_GRACE': '3', **(env or {})}
         self.command = [PYTHON, 'run.py', *command]
         self.log_path = self.data_dir / f'server-{self.port}-{"-".join(command) or "main"}.log'
         self.process = None

@@ -102,7 +102,8 @@ def run_case(ctx, case, backend, n, idle_poll_max, timeout=600):
                    '-w', str(WORKERS), '-k', 'thread', '-d', '0.05', '-m', str(idle_poll_max),
                    '-s', '1']
     else:
-        env.update(DATA_DIR=str(data_dir), SECRET_KEY='bench-secret', HUEY_WORKERS=str(WORKERS),
+        env.update(DATA_DIR=str(data_dir), SECRET_KEY='bench-secret-0123456789abcdefghij',
+                   HUEY_WORKERS=str(WORKERS),
                    TASK_MODULES='bench.tasks', SHUTDOWN_GRACE='3',
                    # Catching up the periodic tasks is a first start's work, not the steady state's.
                    CATCH_UP_PERIODIC='0')

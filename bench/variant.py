@@ -59,7 +59,8 @@ class Full:
         from collab.startup import prepare
         from collab.settings import Settings
         from collab.jobs.runner import ConsumerRunner
-        env = {'DATA_DIR': data_dir, 'SECRET_KEY': 'bench-secret', 'HUEY_WORKERS': str(WORKERS),
+        env = {'DATA_DIR': data_dir, 'SECRET_KEY': 'bench-secret-0123456789abcdefghij',
+               'HUEY_WORKERS': str(WORKERS),
                'TASK_MODULES': 'bench.tasks', 'SHUTDOWN_GRACE': '2'}
         if cfg['backend'] == 'redis':
             env['REDIS_URL'] = cfg['queue_url']

@@ -1,10 +1,11 @@
-"""Server-rendered account pages: sign in, sign out, create an account."""
+"""Server-rendered account pages: sign in, sign out, create an account, change the password."""
 from urllib.parse import urlparse
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from collab import security, users
-from collab.auth import csrf_token, login_session
+from collab import security, signup, users
+from collab.auth import (csrf_token, current_session_id, login_required, login_session,
+                         logout_session)
 from collab.errors import ApiError
 from collab.page_forms import field, form_action
 from collab.validation import EMAIL_RE
@@ -25,7 +26,9 @@ def login():
         try:
             user = security.authenticate(email, request.form.get('password') or '')
         except ApiError as exc:
-            return render_template('login.html', error=exc.message), exc.status
+            headers = {'Retry-After': str(exc.retry_after)} \
+                if isinstance(exc, security.Throttled) else {}
+            return render_template('login.html', error=exc.message), exc.status, headers
         if user is not None:
             login_session(user)
             return redirect(_safe_next(request.args.get('next')))
@@ -35,21 +38,58 @@ def login():
 
 @bp.post('/logout')
 def logout():
-    session.clear()
+    logout_session()
     return redirect(url_for('account_pages.login'))
+
+
+@bp.route('/account/password', methods=['GET', 'POST'])
+@login_required
+@form_action
+def password():
+    """Change the password: every other session and every token of the user ends."""
+    if request.method == 'POST':
+        new = request.form.get('new', '')
+        users.check_password(new, 'new')
+        if request.form.get('repeat', '') != new:
+            raise ApiError(400, 'the two new passwords differ', 'repeat')
+        if security.authenticate(g.user.email, request.form.get('current', '')) is None:
+            raise ApiError(403, 'the current password is wrong', 'current')
+        users.set_password(g.user, new, keep_session_id=current_session_id())
+        flash('Password changed. Every other session and every API token of yours has ended.')
+        return redirect(url_for('account_pages.password'))
+    return render_template('password.html')
 
 
 @bp.route('/register', methods=['GET', 'POST'])
 @form_action
 def register():
+    """SIGNUP decides who may (collab/signup.py); an invite link's token comes as
+    `?invite=` and rides along in the form."""
+    token = request.form.get('invite') or request.args.get('invite') or None
     if request.method == 'POST':
         email = field('email', 254).lower()
         if not EMAIL_RE.match(email):
             raise ApiError(400, 'that is not a valid email address', 'email')
-        user = users.create_user(email, field('name', 100), request.form.get('password', ''))
+        user, workspace_id = signup.sign_up(email, field('name', 100),
+                                            request.form.get('password', ''), token)
         login_session(user)
+        if workspace_id is not None:
+            return redirect(url_for('workspace_pages.workspace', row_id=workspace_id))
         return redirect(url_for('workspace_pages.index'))
-    return render_template('register.html')
+    refusal = _signup_refusal(token)
+    return render_template('register.html', invite=token, refusal=refusal), \
+        403 if refusal else 200
+
+
+def _signup_refusal(token):
+    """Why the form would be refused, shown before anyone fills it in; None if it may go."""
+    if token is None:
+        return signup.refusal_without_invite()
+    try:
+        signup.check_invite(token)
+    except ApiError as exc:
+        return exc.message
+    return None
 
 
 def _safe_next(target):

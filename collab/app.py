@@ -18,8 +18,9 @@ def create_app(settings=None):
     # and the tasks import collab's services.
     import tasks
     from collab import (account_pages, admin, api, auth, errors, health, realtime, security,
-                        workspace_pages)
+                        validation, workspace_pages)
     from collab.enqueue import wake_dispatcher
+    from collab.host_check import refuse_foreign_host
     from collab.jobs.outbox import dispatcher
 
     settings = settings or Settings.from_env()
@@ -28,6 +29,7 @@ def create_app(settings=None):
     dispatcher.start()   # also sends what an earlier run accepted but could not queue
 
     app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.request_class = validation.Request   # a body limit per kind of request
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,
@@ -40,6 +42,7 @@ def create_app(settings=None):
     )
     app.session_interface = security.SessionInterface()
     app.after_request(security.add_security_headers)
+    app.before_request(refuse_foreign_host)   # first: nothing else runs for another Host
     app.before_request(security.refuse_nul_in_url)
     app.before_request(_open_connection)
     app.before_request(auth.load_user)

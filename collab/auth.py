@@ -5,8 +5,8 @@ import secrets
 
 from flask import current_app, g, redirect, request, session, url_for
 
+from collab import login_sessions
 from collab.errors import ApiError, wants_json
-from collab.models import User
 from collab.users import user_for_token
 
 SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
@@ -22,8 +22,9 @@ SIGN_IN_FORMS = ('account_pages.login', 'account_pages.register')
 
 def load_user():
     """before_request: set g.user, how it was authenticated ('token', 'cookie' or
-    None), and g.token, the bearer token it came with."""
-    g.user, g.auth, g.token = None, None, None
+    None), g.token, the bearer token it came with, and g.login_session, the
+    server-side session row of a cookie."""
+    g.user, g.auth, g.token, g.login_session = None, None, None, None
     header = request.headers.get('Authorization', '')
     if header.startswith('Bearer '):
         token = header[7:].strip()
@@ -34,11 +35,19 @@ def load_user():
         if g.user is None:
             raise ApiError(401, 'invalid or expired token')
         g.auth, g.token = 'token', token
-    elif 'user_id' in session:
-        g.user = User.get_or_none(User.id == session['user_id'])
-        g.auth = 'cookie' if g.user else None
-        if g.user is None:
-            session.clear()
+    elif 'sid' in session or 'user_id' in session:
+        _load_session_user()
+
+
+def _load_session_user():
+    """The user of the cookie's server-side session. A cookie whose session has
+    ended (signed out, password changed, expired), or one from before sessions
+    were recorded (only a user id), signs in no one and is cleared."""
+    row = login_sessions.find(session.get('sid'))
+    if row is None:
+        session.clear()
+        return
+    g.user, g.auth, g.login_session = row.user, 'cookie', row
 
 
 def _is_metrics_token(token):
@@ -68,10 +77,24 @@ def check_csrf():
 
 
 def login_session(user):
+    """Sign this browser in as `user`: a new server-side session (any earlier one
+    of this cookie ends), referenced from the cookie by its random key."""
+    login_sessions.end(session.get('sid'))
     session.clear()
-    session['user_id'] = user.id
+    session['sid'] = login_sessions.start(user, current_app.permanent_session_lifetime)
     session.permanent = True
     csrf_token()
+
+
+def current_session_id():
+    """The id of the server-side session this request came with, or None."""
+    return g.login_session.id if g.get('login_session') else None
+
+
+def logout_session():
+    """End this browser's session for good and clear its cookie."""
+    login_sessions.end(session.get('sid'))
+    session.clear()
 
 
 def login_required(view):

@@ -5,6 +5,7 @@ import os
 import socket
 import sys
 
+from collab.redaction import url_for_logs
 from collab.settings import SettingsError
 
 log = logging.getLogger('collab')
@@ -28,7 +29,8 @@ def check_redis(settings):
     try:
         redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
-        raise SettingsError('REDIS_URL', f'cannot reach Redis at {settings.redis_url} ({exc})') from None
+        where = url_for_logs(settings.redis_url)   # a password in the URL stays out
+        raise SettingsError('REDIS_URL', f'cannot reach Redis at {where} ({exc})') from None
 
 
 def check_address(settings):
@@ -68,7 +70,9 @@ def run_server(settings):
 def run_all(settings):
     """`python run.py`: the web server and a consumer, each its own child process.
     This process only watches them, and loads neither Flask nor the app."""
+    from collab.file_modes import secure_data_dir
     from collab.supervisor import Supervisor
+    secure_data_dir(settings.data_dir)   # once here, so the children find nothing to change
     return Supervisor(settings).run()
 
 
@@ -99,5 +103,50 @@ def run_create_admin(settings, email, password):
     except ApiError as exc:
         print(f'error: {exc.message}', file=sys.stderr)
         return 2
-    print(f'{"created" if created else "promoted"} admin {user.email}')
+    if created:
+        print(f'created admin {user.email}')
+    else:
+        print(f'promoted admin {user.email}: password reset, every session and token ended')
+    return 0
+
+
+def restore_settings():
+    """Settings for `restore`: the snapshot brings its own key, so none is generated
+    into the DATA_DIR that must stay empty until the restore."""
+    from collab.settings import Settings
+    environ = dict(os.environ)
+    if not environ.get('SECRET_KEY', '').strip():
+        environ['SECRET_KEY'] = 'not used by restore: the snapshot brings its key'
+    return Settings.from_env(environ)
+
+
+def run_backup(settings, dest):
+    """`python run.py backup DEST`: progress on stderr, then what was saved on stdout."""
+    from collab import backup
+    try:
+        dest, manifest = backup.backup(settings, dest)
+    except backup.FAILURES as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    saved = [*manifest['databases'], *(f'{name}/' for name in manifest['directories'])]
+    if manifest['secret_key']:
+        saved.append('secret_key')
+    print(f'backup written to {dest}: {", ".join(saved)}')
+    for note in backup.backup_notes(settings, dest, manifest):
+        print(f'note: {note}')
+    return 0
+
+
+def run_restore(settings, src, force):
+    """`python run.py restore SRC [--force]`."""
+    from collab import backup
+    try:
+        manifest, notes = backup.restore(settings, src, force)
+    except backup.FAILURES as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(f'restored the snapshot of {manifest["created_at"]} into {settings.data_dir} '
+          '(manifest and integrity checks passed)')
+    for note in notes:
+        print(f'note: {note}')
     return 0

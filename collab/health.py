@@ -1,8 +1,10 @@
-"""GET /healthz: is the database up, is the queue up, how many consumers are alive."""
+"""GET /healthz: is the database up, is the queue up, is there space in DATA_DIR,
+how many consumers are alive."""
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
+from collab import disk
 from collab.db import database
 from collab.jobs.models import live_consumers
 from collab.jobs.instance import huey
@@ -27,4 +29,7 @@ def healthz():
     except Exception as exc:
         log.warning('healthz: queue down: %s', exc)
         report['queue'], ok = 'down', False
+    # Full: writes answer 507 (and lose nothing) until space is freed.
+    report['disk'] = disk.state(current_app.config['SETTINGS'].data_dir)
+    ok = ok and report['disk'] == 'ok'
     return jsonify(report), 200 if ok else 503

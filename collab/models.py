@@ -1,4 +1,6 @@
 """The collaboration domain tables."""
+from datetime import timedelta
+
 from peewee import (AutoField, BooleanField, CharField, DateTimeField,
                     ForeignKeyField, IntegerField, Model, TextField)
 
@@ -26,11 +28,37 @@ class User(BaseModel):
                 'created_at': iso(self.created_at)}
 
 
+DEFAULT_TOKEN_DAYS = 90   # the TOKEN_DAYS setting's default
+
+
+def token_expiry(days=DEFAULT_TOKEN_DAYS):
+    return utcnow() + timedelta(days=days)
+
+
 class ApiToken(BaseModel):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token; only its SHA-256 is stored. It has a name its owner gave
+    it, an expiry, and when it was last used (to the minute)."""
     token_hash = CharField(max_length=64, unique=True)
     user = ForeignKeyField(User, backref='tokens', on_delete='CASCADE')
     created_at = DateTimeField(default=utcnow)
+    name = CharField(max_length=100, default='')
+    expires_at = DateTimeField(default=token_expiry)
+    last_used_at = DateTimeField(null=True)
+
+    def to_dict(self):
+        # Never the token itself: only its hash is kept.
+        return {'id': self.id, 'name': self.name, 'created_at': iso(self.created_at),
+                'expires_at': iso(self.expires_at), 'last_used_at': iso(self.last_used_at)}
+
+
+class LoginSession(BaseModel):
+    """A signed-in browser. Its signed cookie holds a random key; only the key's
+    SHA-256 is stored. Deleting the row ends the session for good."""
+    id = AutoField()
+    key_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref='login_sessions', on_delete='CASCADE')
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
 
 
 class Workspace(BaseModel):
@@ -48,7 +76,9 @@ class Workspace(BaseModel):
 
 
 class Member(BaseModel):
-    OWNER, MEMBER = 'owner', 'member'
+    OWNER, ADMIN, MEMBER = 'owner', 'admin', 'member'
+    ROLES = (OWNER, ADMIN, MEMBER)
+    MANAGERS = (OWNER, ADMIN)   # who invite, change roles, remove members and export
 
     workspace = ForeignKeyField(Workspace, backref='members', on_delete='CASCADE')
     user = ForeignKeyField(User, backref='memberships', on_delete='CASCADE')
@@ -80,18 +110,24 @@ class Activity(BaseModel):
 
 
 class Invite(BaseModel):
-    """An invitation by email; only the token's SHA-256 is stored."""
+    """An invitation; only the token's SHA-256 is stored. An email invite (`email` set,
+    one use) is for that account only; a link invite (no email) is for anyone signed
+    in, `max_uses` times."""
     id = AutoField()
     workspace = ForeignKeyField(Workspace, backref='invites', on_delete='CASCADE')
-    email = CharField(max_length=254)
+    email = CharField(max_length=254, null=True)
     token_hash = CharField(max_length=64, unique=True)
     invited_by = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField(index=True)
-    accepted_at = DateTimeField(null=True)
+    accepted_at = DateTimeField(null=True)   # the latest accept
+    max_uses = IntegerField(default=1)
+    uses = IntegerField(default=0)
 
     def to_dict(self):
         return {'id': self.id, 'workspace_id': self.workspace_id, 'email': self.email,
+                'link': self.email is None, 'max_uses': self.max_uses, 'uses': self.uses,
+                'invited_by': self.invited_by_id, 'created_at': iso(self.created_at),
                 'expires_at': iso(self.expires_at), 'accepted_at': iso(self.accepted_at)}
 
 
@@ -240,5 +276,5 @@ class LastSeen(BaseModel):
         table_name = 'presence'
 
 
-DOMAIN_MODELS = [User, ApiToken, Workspace, Member, Activity, Invite, Document,
+DOMAIN_MODELS = [User, ApiToken, LoginSession, Workspace, Member, Activity, Invite, Document,
                  DocumentVersion, Channel, Message, File, Notification, Export, LastSeen]

@@ -4,7 +4,8 @@ The JSON API and the pages both call these, after validating their input.
 """
 from flask import current_app
 
-from collab import activity, documents, files, invites
+from collab import activity, documents, exports, files, invites, quota
+from collab.errors import ApiError
 from collab.transactions import writing
 from collab.enqueue import enqueue
 from collab.fields import utcnow
@@ -89,10 +90,13 @@ def post_message(channel, user, body):
 
 
 def upload_file(workspace, user, upload):
+    """Store an upload within the file size limit and the workspace's quota."""
     settings = current_app.config['SETTINGS']
-    stored_name, size = files.save_stream(settings, upload.stream)
+    stored_name, size = _save_within_quota(settings, workspace.id, upload.stream)
     try:
         with writing():
+            quota.lock(workspace.id)
+            quota.require_room(settings, workspace.id, size)   # another upload may have used it
             row = File.create(workspace=workspace, uploaded_by=user,
                               name=files.clean_name(upload.filename), stored_name=stored_name,
                               content_type=(upload.mimetype or 'application/octet-stream')[:100],
@@ -103,6 +107,16 @@ def upload_file(workspace, user, upload):
         files.remove(settings, stored_name)
         raise
     return row
+
+
+def _save_within_quota(settings, workspace_id, stream):
+    """Save an upload, stopping once it passes the file size limit or the room left
+    in the workspace's quota: no more than that is ever written."""
+    room = quota.room(settings, workspace_id)
+    if room >= files.MAX_FILE_BYTES:
+        return files.save_stream(settings, stream)
+    used = quota.quota_bytes(settings) - room
+    return files.save_stream(settings, stream, room, too_large=quota.exceeded(settings, used))
 
 
 def invite(workspace, user, email):
@@ -125,7 +139,17 @@ def accept_invite(token, user):
 
 
 def request_export(workspace, user):
+    """Start an export: one at a time per workspace, and only with room for its zip
+    (about the size of the workspace's files)."""
+    settings = current_app.config['SETTINGS']
     with writing():
+        quota.lock(workspace.id)
+        running = exports.running(workspace.id)
+        if running is not None:
+            raise ApiError(409, f'export {running.id} of this workspace is {running.state}; '
+                           'wait for it to finish (or delete it) to start another',
+                           export_id=running.id)
+        quota.require_room(settings, workspace.id, quota.files_bytes(workspace.id))
         export = Export.create(workspace=workspace, requested_by=user)
         job = enqueue(export_workspace, workspace.id, user.id, export.id)
         export.job_id = job.id

@@ -8,8 +8,9 @@ at most WS_MAX_PER_USER sockets per user and WS_MAX in all, else HTTP 429. A
 socket then lives in one greenlet of the gevent worker (a thread elsewhere);
 it holds no database connection (one is opened per event that needs it), and
 others reach it through the registry in collab.broadcast. collab.socket_guard
-closes it (4401) once its token or user is gone.
+closes it (4401) once its token, session or user is gone.
 """
+import collections
 import json
 import random
 import logging
@@ -61,8 +62,10 @@ def admit():
     if user is None:
         raise ApiError(401, 'authentication required (session cookie or ?token=)')
     # What the sign-in rests on, for socket_guard to check while the socket lives.
+    session = None if token else g.get('login_session')
     g.socket_grant = socket_guard.Grant(user.id, token_hash=token_hash(token) if token else None,
-                                        password_hash=None if token else user.password_hash)
+                                        password_hash=None if token else user.password_hash,
+                                        session_hash=session.key_hash if session else None)
     settings = current_app.config['SETTINGS']
     try:
         slots.take(user.id, settings.ws_max_per_user, settings.ws_max)
@@ -177,14 +180,32 @@ class SocketSession:
             log.exception('could not announce that user %s left', self.user_id)
 
     def announce(self, online):
-        """Tell the user's co-members (in every web process) that they came or went."""
+        """Tell the user's co-members (in every web process) that they came or went.
+
+        Each peer hears only of the workspaces it shares with the user (the rest
+        are none of its business). Peers sharing the same ones get one event
+        together: one query, and one publish per distinct set of workspaces."""
         with database.connection_context():
-            workspace_ids = [m.workspace_id for m in
-                             Member.select(Member.workspace).where(Member.user == self.user_id)]
-            peers = {m.user_id for m in Member.select(Member.user)
-                     .where(Member.workspace.in_(workspace_ids))} if workspace_ids else set()
-        peers.discard(self.user_id)
-        if peers:
+            shared = shared_workspaces(self.user_id)
+        audiences = collections.defaultdict(list)
+        for peer, workspace_ids in shared.items():
+            audiences[tuple(workspace_ids)].append(peer)
+        for workspace_ids, peers in audiences.items():
             # 'presence' is the event type the browsers' app.js listens for.
             self.broadcaster.publish(peers, {'type': 'presence', 'user_id': self.user_id,
-                                             'online': online, 'workspace_ids': workspace_ids})
+                                             'online': online,
+                                             'workspace_ids': list(workspace_ids)})
+
+
+def shared_workspaces(user_id):
+    """peer user id → the ids of the workspaces it shares with this user, ascending."""
+    Peer = Member.alias()
+    rows = (Peer.select(Peer.user, Peer.workspace)
+            .join(Member, on=(Member.workspace == Peer.workspace))
+            .where((Member.user == user_id) & (Peer.user != user_id))
+            .order_by(Peer.workspace)
+            .tuples())
+    shared = collections.defaultdict(list)
+    for peer, workspace_id in rows:
+        shared[peer].append(workspace_id)
+    return shared

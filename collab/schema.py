@@ -8,15 +8,15 @@ MIGRATIONS, never an edit of an old one.
 import logging
 from contextlib import contextmanager
 
-from peewee import SQL, BooleanField, IntegerField
-from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+from peewee import SQL, BooleanField, CharField, DateTimeField, IntegerField
+from playhouse.migrate import Operation, PostgresqlMigrator, SqliteMigrator, migrate
 
 from collab.jobs.counts import install as install_job_counts
 from collab.jobs.args_index import install as install_job_search
 from collab.db import database, is_sqlite
 from collab.transactions import writing   # processes starting together wait their turn
 from collab.jobs.models import JOB_MODELS
-from collab.models import DOMAIN_MODELS, BaseModel
+from collab.models import DOMAIN_MODELS, BaseModel, token_expiry
 from collab.ratelimit import RateLimitWindow
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,29 @@ def _outbox_recorded(migrator):
         default=False, constraints=[SQL('DEFAULT FALSE')]))]
 
 
+def _invite_links(migrator):
+    """Invites count their uses (a link invite may be used `max_uses` times) and a link
+    invite has no email. An invite accepted before this has used its one use."""
+    return [migrator.add_column('invite', 'max_uses', IntegerField(
+                default=1, constraints=[SQL('DEFAULT 1')])),
+            migrator.add_column('invite', 'uses', IntegerField(
+                default=0, constraints=[SQL('DEFAULT 0')])),
+            migrator.drop_not_null('invite', 'email'),
+            Operation(migrator, lambda _: SQL(
+                'UPDATE invite SET uses = 1 WHERE accepted_at IS NOT NULL'))]
+
+
+def _token_names_and_expiry(migrator):
+    """API tokens get a name, an expiry and when they were last used. Tokens made
+    before this expire TOKEN_DAYS' default (90 days) after the upgrade."""
+    return [migrator.add_column('apitoken', 'name', CharField(max_length=100, default='')),
+            migrator.add_column('apitoken', 'expires_at', DateTimeField(default=token_expiry)),
+            migrator.add_column('apitoken', 'last_used_at', DateTimeField(null=True))]
+
+
 # Each entry: (version, function(migrator) -> list of playhouse.migrate operations).
-MIGRATIONS = [(1, _leaner_job_indexes), (2, _outbox_recorded)]
+MIGRATIONS = [(1, _leaner_job_indexes), (2, _outbox_recorded), (3, _invite_links),
+              (4, _token_names_and_expiry)]
 
 
 # PostgreSQL advisory lock key held while the schema is created or migrated.

@@ -5,13 +5,15 @@ one line on stderr and a non-zero exit, never a traceback.
 """
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
 SECRET_KEY_FILE = 'secret_key'
+SIGNUP_POLICIES = ('open', 'invite', 'closed')
+SECRET_KEY_MIN_LENGTH = 32
 
 
 class SettingsError(Exception):
@@ -24,10 +26,12 @@ class SettingsError(Exception):
 class Settings:
     data_dir: Path
     database_url: str
-    secret_key: str
+    # Secrets stay out of repr(): a logged Settings must not carry them.
+    secret_key: str = field(repr=False)
     redis_url: str | None = None
     host: str = '127.0.0.1'
     port: int = 5000
+    base_url: str = 'http://127.0.0.1:5000'   # every link starts with it
     huey_workers: int = 4
     ws_max: int = 5000
     ws_max_per_user: int = 20
@@ -35,16 +39,20 @@ class Settings:
     shutdown_grace: float = 30.0
     task_timeout: float = 300.0
     admin_email: str | None = None
-    admin_password: str | None = None
-    push_webhook_url: str | None = None
-    alert_webhook_url: str | None = None
-    metrics_token: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+    push_webhook_url: str | None = field(default=None, repr=False)
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    metrics_token: str | None = field(default=None, repr=False)
     versions_keep: int = 50
     job_retention_days: int = 14
     job_retention_rows: int = 1_000_000
     failed_retention_days: int = 30
     task_modules: tuple = ()
     catch_up_periodic: bool = True
+    token_days: int = 90
+    signup: str = 'invite'   # open, invite or closed: who may create an account
+    workspace_quota_mb: int = 1024
+    export_keep_days: int = 7
 
     @property
     def queue_backend(self):
@@ -68,13 +76,15 @@ class Settings:
         get = _Reader(env)
         data_dir = Path(get.text('DATA_DIR', './data')).expanduser().resolve()
         _ensure_dir(data_dir)
+        host, port = get.text('HOST', '127.0.0.1'), get.integer('PORT', 5000, 1, 65535)
         return cls(
             data_dir=data_dir,
             database_url=get.database_url('DATABASE_URL', f'sqlite:///{data_dir / "collab.db"}'),
-            secret_key=get.text('SECRET_KEY') or _stored_secret_key(data_dir),
+            secret_key=_long_enough(get.text('SECRET_KEY') or _stored_secret_key(data_dir)),
             redis_url=get.url('REDIS_URL', schemes=('redis', 'rediss', 'unix')),
-            host=get.text('HOST', '127.0.0.1'),
-            port=get.integer('PORT', 5000, 1, 65535),
+            host=host,
+            port=port,
+            base_url=get.base_url('BASE_URL', host, port),
             huey_workers=get.integer('HUEY_WORKERS', 4, 1, 256),
             ws_max=get.integer('WS_MAX', 5000, 1, 1_000_000),
             ws_max_per_user=get.integer('WS_MAX_PER_USER', 20, 1, 10_000),
@@ -92,6 +102,10 @@ class Settings:
             failed_retention_days=get.integer('FAILED_RETENTION_DAYS', 30, 1, 3650),
             task_modules=get.modules('TASK_MODULES'),
             catch_up_periodic=get.flag('CATCH_UP_PERIODIC', True),
+            token_days=get.integer('TOKEN_DAYS', 90, 1, 3650),
+            signup=get.choice('SIGNUP', 'invite', SIGNUP_POLICIES),
+            workspace_quota_mb=get.integer('WORKSPACE_QUOTA_MB', 1024, 1, 10**9),
+            export_keep_days=get.integer('EXPORT_KEEP_DAYS', 7, 1, 3650),
         )
 
 
@@ -140,6 +154,14 @@ class _Reader:
             raise SettingsError(name, f'has no host: {raw!r}')
         return raw
 
+    def choice(self, name, default, choices):
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() not in choices:
+            raise SettingsError(name, f'must be one of {", ".join(choices)}, got {raw!r}')
+        return raw.lower()
+
     def flag(self, name, default):
         raw = self.text(name)
         if raw is None:
@@ -158,6 +180,17 @@ class _Reader:
                 raise SettingsError(name, f'{module!r} is not a module name')
         return names
 
+    def base_url(self, name, host, port):
+        """The address people reach the server at, without a trailing slash; by
+        default the one run.py listens on."""
+        raw = self.url(name, schemes=('http', 'https'))
+        if raw is None:
+            return f'http://{f"[{host}]" if ":" in host else host}:{port}'
+        parsed = urlparse(raw)
+        if parsed.query or parsed.fragment or parsed.username or parsed.password:
+            raise SettingsError(name, f'must be scheme://host[:port][/path] only, got {raw!r}')
+        return raw.rstrip('/')
+
     def database_url(self, name, default):
         raw = self.text(name)
         if raw is None:
@@ -165,6 +198,15 @@ class _Reader:
         if raw.startswith('sqlite:///'):
             return raw
         return self.url(name, schemes=('postgres', 'postgresql', 'postgresql+pool', 'postgres+pool'))
+
+
+def _long_enough(secret_key):
+    """A short key can be guessed offline from one signed cookie."""
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH:
+        raise SettingsError('SECRET_KEY', f'must be at least {SECRET_KEY_MIN_LENGTH} characters '
+                            f'long, got {len(secret_key)}; unset it to have a key generated '
+                            'into DATA_DIR')
+    return secret_key
 
 
 def _ensure_dir(path):

@@ -5,11 +5,13 @@ Slots are taken before the upgrade and given back when the socket's request
 ends, so two sockets opening at once cannot both take the last one. The
 sign-in check is one watcher for all sockets: every few seconds it asks the
 database, a few queries for all of them together (not one per socket), which
-tokens still exist and which users are still there with the same password
-hash, and closes the others with close code 4401. Sessions are signed cookies
-with no server-side record yet, so a session socket ends when its user is
-deleted or changes password; a token socket also when its token is deleted
-(signing out through the API deletes it). This module imports no Flask.
+tokens and sessions still exist unexpired, and which users are still there
+with the same password hash, and closes the others with close code 4401. A
+token socket ends when its token is deleted (signing out through the API,
+`DELETE /api/me/tokens/<id>`, a password change) or expires; a session socket
+when its session ends (signing out, a password change elsewhere) or the
+user's password changes; either when its user is deleted. This module
+imports no Flask.
 """
 import logging
 import threading
@@ -17,7 +19,8 @@ import time
 
 from collab.background import BackgroundThread
 from collab.db import database
-from collab.models import ApiToken, User
+from collab.fields import utcnow
+from collab.models import ApiToken, LoginSession, User
 
 log = logging.getLogger('collab.realtime')
 
@@ -59,10 +62,21 @@ class Slots:
 
 
 class Grant:
-    """What admitted one socket: a token (its hash) or a session (the password hash then)."""
+    """What admitted one socket: a token (its hash), or a session (its key's hash,
+    and the password hash then)."""
 
-    def __init__(self, user_id, token_hash=None, password_hash=None):
+    def __init__(self, user_id, token_hash=None, password_hash=None, session_hash=None):
         self.user_id, self.token_hash, self.password_hash = user_id, token_hash, password_hash
+        self.session_hash = session_hash
+
+    def holds(self, live_tokens, live_sessions, passwords):
+        if self.user_id not in passwords:
+            return False
+        if self.token_hash and self.token_hash not in live_tokens:
+            return False
+        if self.session_hash and self.session_hash not in live_sessions:
+            return False
+        return not self.password_hash or passwords[self.user_id] == self.password_hash
 
 
 class Watcher:
@@ -101,34 +115,38 @@ class Watcher:
         if not watched:
             return 0
         tokens = {g.token_hash for _, g in watched if g.token_hash}
+        sessions = {g.session_hash for _, g in watched if g.session_hash}
         user_ids = {g.user_id for _, g in watched}
         with database.connection_context():
-            live_tokens = {t for (t,) in self._found(ApiToken, 'token_hash', 'token_hash', tokens)}
-            passwords = dict(self._found(User, 'id', 'id, password_hash', user_ids))
+            live_tokens = _unexpired(ApiToken, ApiToken.token_hash, tokens)
+            live_sessions = _unexpired(LoginSession, LoginSession.key_hash, sessions)
+            passwords = dict(_found(lambda part: User.select(User.id, User.password_hash)
+                                    .where(User.id.in_(part)), user_ids))
         closed = 0
         for sock, grant in watched:
-            if grant.user_id not in passwords or (
-                    grant.token_hash and grant.token_hash not in live_tokens) or (
-                    grant.password_hash and passwords[grant.user_id] != grant.password_hash):
+            if not grant.holds(live_tokens, live_sessions, passwords):
                 self.forget(sock)
                 sock.close(REVOKED_CODE, 'signed out')
                 closed += 1
         return closed
 
 
-    @staticmethod
-    def _found(model, key, columns, values):
-        """Rows (tuples of `columns`) of `model` whose `key` is among `values`.
+def _unexpired(model, key, values):
+    """Which of `values` (of column `key`) name a row of `model` that has not expired."""
+    now = utcnow()
+    return {value for (value,) in _found(
+        lambda part: model.select(key).where(key.in_(part), model.expires_at > now), values)}
 
-        Plain SQL in small slices, with a yield after each: under gevent this
-        runs on the event loop that serves every connection, so a check of
-        thousands of sockets must not hold it for more than a moment."""
-        table, param = model._meta.table_name, database.param
-        for part in _chunks(values):
-            placeholders = ', '.join([param] * len(part))
-            yield from database.execute_sql(
-                f'SELECT {columns} FROM "{table}" WHERE {key} IN ({placeholders})', part).fetchall()
-            time.sleep(0)
+
+def _found(query_for, values):
+    """The rows (tuples) of `query_for(part)` over `values` in slices of CHUNK.
+
+    A yield after each slice: under gevent this runs on the event loop that
+    serves every connection, so a check of thousands of sockets must not hold
+    it for more than a moment."""
+    for part in _chunks(values):
+        yield from query_for(part).tuples()
+        time.sleep(0)
 
 
 def _chunks(values):

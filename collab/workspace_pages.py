@@ -8,10 +8,11 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    request, url_for)
 
 from collab import broadcast, fulltext, notifications, operations
-from collab.access import role_in
+from collab.access import require_manager, role_in
 from collab.api.activity import entry, feed
 from collab.auth import login_required
 from collab.errors import ApiError
+from collab.links import external_url
 from collab.models import (Channel, Document, DocumentVersion, Export, File, Member,
                            Message, Notification, User, Workspace)
 from collab.page_forms import field, form_action
@@ -104,7 +105,7 @@ def invite(ws):
         raise ApiError(400, 'that is not a valid email address', 'email')
     _, token = operations.invite(ws, g.user, email)
     flash(f'Invite link for {email} (valid 7 days): '
-          f'{url_for("workspace_pages.accept_invite", token=token, _external=True)}', 'info')
+          f'{external_url("workspace_pages.accept_invite", token=token)}', 'info')
     return redirect(url_for('workspace_pages.workspace', row_id=ws.id))
 
 
@@ -133,6 +134,7 @@ def upload(ws):
 @member_only(Workspace, 'workspace')
 @form_action
 def start_export(ws):
+    require_manager(ws.id, 'start exports')
     operations.request_export(ws, g.user)
     flash('Export started; you will be notified when it is ready.', 'info')
     return redirect(url_for('workspace_pages.workspace', row_id=ws.id))

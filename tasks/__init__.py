@@ -23,7 +23,9 @@ def configure(settings, storage=None):
 def configure_from_environment():
     """Settings from the environment (and `.env`), the database ready, the queue bound."""
     from collab.settings import Settings
+    from collab.file_modes import restrict_umask
     from collab.startup import prepare
+    restrict_umask()   # before DATA_DIR and anything in it is created
     settings = Settings.from_env()
     prepare(settings)
     configure(settings)

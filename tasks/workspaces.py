@@ -87,3 +87,13 @@ def _describe(failure):
 @huey.periodic_once(crontab(minute='0'), exactly_once=True)
 def cleanup_expired_invites():
     return invites.delete_expired()
+
+
+@huey.periodic_once(crontab(minute='30'), exactly_once=True)
+def delete_old_exports():
+    """Exports older than EXPORT_KEEP_DAYS: the rows now, their zips (and any parts)
+    once that has committed, so a rolled-back run leaves every download working."""
+    settings = huey.settings
+    old = exports.delete_older_than(settings.export_keep_days)
+    after_commit(huey, lambda: [exports.remove_files(settings, export) for export in old])
+    return len(old)

@@ -73,8 +73,11 @@ def make_settings(tmp_path):
     def make(**env):
         # No catch-up runs of the catalogue's periodic tasks at each consumer start,
         # unless a test asks for them: they would add jobs to every test.
-        values = {'DATA_DIR': str(tmp_path / 'data'), 'SECRET_KEY': 'test-secret-key',
-                  'HUEY_WORKERS': '2', 'SHUTDOWN_GRACE': '5', 'CATCH_UP_PERIODIC': '0'}
+        values = {'DATA_DIR': str(tmp_path / 'data'),
+                  'SECRET_KEY': 'test-secret-key-of-32-characters-at-least',
+                  'HUEY_WORKERS': '2', 'SHUTDOWN_GRACE': '5', 'CATCH_UP_PERIODIC': '0',
+                  # Tests sign people up freely; tests/test_signup_policy.py sets SIGNUP.
+                  'SIGNUP': 'open'}
         values.update({k: v for k, v in env.items() if v is not None})
         return Settings.from_mapping(values)
     return make

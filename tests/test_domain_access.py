@@ -5,7 +5,8 @@ import pytest
 
 from tests.support import sign_in
 
-# (method, url, json body) — {ws}, {doc}, {channel}, {file}, {export} are filled in.
+# (method, url, json body) — {ws}, {doc}, {channel}, {file}, {export}, {message},
+# {member} and {invite} are filled in.
 MEMBER_ROUTES = [
     ('GET', '/api/workspaces/{ws}/members', None),
     ('POST', '/api/workspaces/{ws}/invites', {'email': 'x@example.com'}),
@@ -27,9 +28,17 @@ MEMBER_ROUTES = [
     ('POST', '/api/workspaces/{ws}/exports', None),
     ('GET', '/api/exports/{export}', None),
     ('GET', '/api/exports/{export}/download', None),
+    ('GET', '/api/workspaces/{ws}/invites', None),
+    ('DELETE', '/api/invites/{invite}', None),
+    ('PATCH', '/api/workspaces/{ws}/members/{member}', {'role': 'admin'}),
+    ('DELETE', '/api/workspaces/{ws}/members/{member}', None),
+    ('DELETE', '/api/messages/{message}', None),
+    ('DELETE', '/api/files/{file}', None),
+    ('DELETE', '/api/exports/{export}', None),
 ]
 
-MISSING = {'ws': 999999, 'doc': 999999, 'channel': 999999, 'file': 999999, 'export': 999999}
+MISSING = {'ws': 999999, 'doc': 999999, 'channel': 999999, 'file': 999999, 'export': 999999,
+           'message': 999999, 'member': 999999, 'invite': 999999}
 
 
 @pytest.fixture
@@ -39,8 +48,13 @@ def ids(client, team):
     upload = client.post(f'/api/workspaces/{team.ws_id}/files', headers=team.ann,
                          data={'file': (io.BytesIO(b'abc'), 'a.txt')}).json
     export = client.post(f'/api/workspaces/{team.ws_id}/exports', headers=team.ann).json
+    message = client.post(f"/api/channels/{channel['id']}/messages", json={'body': 'hi'},
+                          headers=team.ann).json
+    invite = client.post(f'/api/workspaces/{team.ws_id}/invites', json={'email': 'z@example.com'},
+                         headers=team.ann).json
     return {'ws': team.ws_id, 'doc': doc['id'], 'channel': channel['id'], 'file': upload['id'],
-            'export': export['export_id']}
+            'export': export['export_id'], 'message': message['id'],
+            'member': team.user_id(team.bob), 'invite': invite['id']}
 
 
 def call(client, method, url, body, headers):

@@ -52,7 +52,7 @@ def test_search_sees_only_its_own_workspace(client, team, consumer):
 def test_deleting_a_document_removes_it_from_search(client, team, consumer):
     doc = team.document('Tulips', 'Bulbs go in before frost')
     wait_for_jobs_idle()
-    assert client.delete(f"/api/documents/{doc['id']}", headers=team.bob).status_code == 200
+    assert client.delete(f"/api/documents/{doc['id']}", headers=team.ann).status_code == 200
     assert client.get(f"/api/documents/{doc['id']}", headers=team.ann).status_code == 404
     wait_for_jobs_idle()
     hits = client.get(f'/api/workspaces/{team.ws_id}/search?q=bulbs', headers=team.ann).json

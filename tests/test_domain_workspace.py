@@ -10,7 +10,7 @@ from tests.support import wait_for_jobs_idle, wait_until
 
 def test_an_invite_makes_its_holder_a_member_once(client, team):
     invite = client.post(f'/api/workspaces/{team.ws_id}/invites',
-                         json={'email': 'Eve@Example.com'}, headers=team.bob)
+                         json={'email': 'Eve@Example.com'}, headers=team.ann)
     assert invite.status_code == 201 and invite.json['email'] == 'eve@example.com'
     assert client.get(f'/api/workspaces/{team.ws_id}', headers=team.eve).status_code == 403
     accept = client.post(f"/api/invites/{invite.json['token']}/accept", headers=team.eve)

@@ -32,7 +32,8 @@ def wait_for_outcomes(job_id, count):
 
 def wait_for_duplicate(job_id):
     """Two deliveries that may have run at once: one of them was the duplicate."""
-    wait_until(lambda: 'duplicate' in outcomes(job_id), message='the duplicate delivery')
+    wait_until(lambda: 'duplicate' in outcomes(job_id),
+               message=f'the duplicate delivery (attempts: {outcomes(job_id)})')
     assert Job.get(Job.job_id == job_id).attempts == 2
 
 

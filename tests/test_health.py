@@ -18,14 +18,14 @@ def consumer_row(name, heartbeat_age=timedelta(0), stopped=False):
 def test_all_up_without_a_consumer(client):
     response = client.get('/healthz')
     assert response.status_code == 200
-    assert response.json == {'db': 'ok', 'queue': 'ok', 'consumers': 0}
+    assert response.json == {'db': 'ok', 'queue': 'ok', 'disk': 'ok', 'consumers': 0}
 
 
 @pytest.mark.usefixtures('db_backend')
 def test_a_running_consumer_is_counted(client, consumer):
     response = client.get('/healthz')
     assert response.status_code == 200
-    assert response.json == {'db': 'ok', 'queue': 'ok', 'consumers': 1}
+    assert response.json == {'db': 'ok', 'queue': 'ok', 'disk': 'ok', 'consumers': 1}
 
 
 def test_a_stopped_consumer_is_no_longer_counted(client, consumer):
@@ -45,7 +45,8 @@ def test_only_live_heartbeats_count(client):
 
 def test_healthz_needs_no_login_and_reveals_nothing_else(client):
     response = client.get('/healthz')
-    assert response.status_code == 200 and set(response.json) == {'db', 'queue', 'consumers'}
+    assert response.status_code == 200
+    assert set(response.json) == {'db', 'queue', 'disk', 'consumers'}
 
 
 @pytest.mark.parametrize('queue_backend', ['redis'])

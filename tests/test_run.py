@@ -48,7 +48,8 @@ def healthz(server):
 
 def run_py(*args, env=None, data_dir, stdin='', timeout=30):
     """Run `python run.py ARGS` to completion; returns the CompletedProcess."""
-    environ = {**os.environ, 'DATA_DIR': str(data_dir), 'SECRET_KEY': 'run-test-secret',
+    environ = {**os.environ, 'DATA_DIR': str(data_dir),
+               'SECRET_KEY': 'run-test-secret-0123456789abcdef',
                **(env or {})}
     return subprocess.run([sys.executable, 'run.py', *args], cwd=ROOT, env=environ,
                           input=stdin, capture_output=True, text=True, timeout=timeout)
@@ -57,7 +58,8 @@ def run_py(*args, env=None, data_dir, stdin='', timeout=30):
 # ------------------------------------------------------------------ the main job
 
 def test_run_py_serves_with_an_embedded_consumer_and_a_job_flows(live_server):
-    wait_until(lambda: healthz(live_server) == (200, {'db': 'ok', 'queue': 'ok', 'consumers': 1}),
+    wait_until(lambda: healthz(live_server) == (200, {'db': 'ok', 'queue': 'ok', 'disk': 'ok',
+                                                      'consumers': 1}),
                timeout=15, message='/healthz to report one consumer')
 
     workspace = create_workspace(live_server, sign_up(live_server.url, name='Ann').token)
@@ -262,7 +264,8 @@ def test_the_worker_logs_no_line_per_job_but_every_failure(tmp_path):
 def test_the_worker_never_builds_the_web_app(tmp_path):
     """`run.py worker` loads the engine and the task catalogue, never a blueprint
     (Python's -X importtime lists every module a process imports)."""
-    env = {**os.environ, 'DATA_DIR': str(tmp_path / 'data'), 'SECRET_KEY': 'worker-only',
+    env = {**os.environ, 'DATA_DIR': str(tmp_path / 'data'),
+           'SECRET_KEY': 'worker-only-0123456789abcdefghij',
            'HUEY_WORKERS': '1'}
     log = tmp_path / 'worker.log'
     with open(log, 'wb') as out:

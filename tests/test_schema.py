@@ -24,11 +24,16 @@ def job_indexes():
 
 def first_release_schema():
     """Turn the test's database into the first release's: its job indexes, an outbox
-    without the `recorded` column, and no migration applied yet."""
+    without the `recorded` column, invites without use counts, API tokens without a
+    name, expiry or last use, and no migration applied yet."""
     for name, column in OLD_JOB_INDEXES.items():
         database.execute_sql(f'CREATE INDEX {name} ON job ({column})')
     migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
     migrate(migrator.drop_column('outboxmessage', 'recorded'))
+    migrate(migrator.drop_column('invite', 'uses'), migrator.drop_column('invite', 'max_uses'),
+            migrator.add_not_null('invite', 'email'))      # migration 3's
+    migrate(*(migrator.drop_column('apitoken', column)      # migration 4's
+              for column in ('name', 'expires_at', 'last_used_at')))
     SchemaVersion.delete().execute()
 
 

@@ -117,6 +117,6 @@ def test_the_generated_secret_key_is_reused_on_the_next_start(tmp_path):
 
 
 def test_an_explicit_secret_key_wins_and_writes_no_file(tmp_path):
-    settings = load(tmp_path, SECRET_KEY='from-the-environment')
-    assert settings.secret_key == 'from-the-environment'
+    settings = load(tmp_path, SECRET_KEY='from-the-environment-and-32-characters-long')
+    assert settings.secret_key == 'from-the-environment-and-32-characters-long'
     assert not (tmp_path / 'data' / 'secret_key').exists()

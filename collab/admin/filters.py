@@ -1,7 +1,7 @@
 """The job filter shared by the dashboard, the JSON API and the bulk actions."""
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from collab import validation
 from collab.errors import ApiError
@@ -85,16 +85,7 @@ def _states(value):
 
 def _moment(data, name):
     """ISO 8601 (a form's datetime-local works too); stored as naive UTC."""
-    value = _text(data, name, 40)
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace('Z', '+00:00'))
-    except ValueError:
-        raise ApiError(400, f'{name} must be an ISO 8601 date and time', name) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment
+    return validation.moment(data, name)
 
 
 def _iso_minutes(moment):

@@ -1,8 +1,9 @@
-"""Chat channels and their messages."""
+"""Chat channels and their messages (a message is deleted by its author, an owner or
+an admin)."""
 from flask import Blueprint, g, jsonify
 
-from collab import operations, validation as v
-from collab.access import require
+from collab import operations, validation as v, workspace_actions
+from collab.access import require, require_author_or_manager
 from collab.api.common import ID, before_id
 from collab.validation import content
 from collab.api.workspaces import membership
@@ -53,3 +54,15 @@ def post_message(channel_id):
     if not body.strip():
         raise ApiError(400, 'body must not be empty', 'body')
     return jsonify(operations.post_message(channel, g.user, body).to_dict()), 201
+
+
+@bp.delete(f'/messages/<{ID}:message_id>')
+@login_required
+def delete_message(message_id):
+    message = Message.get_or_none(Message.id == message_id)
+    if message is None:
+        raise ApiError(404, 'no such message')
+    channel = message.channel
+    require_author_or_manager(channel.workspace_id, message.user_id, 'message')
+    workspace_actions.delete_message(message, channel, g.user)
+    return jsonify({'deleted': message.id})

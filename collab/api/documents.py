@@ -1,8 +1,8 @@
 """Documents and their versions."""
 from flask import Blueprint, g, jsonify
 
-from collab import operations, validation as v
-from collab.access import require
+from collab import operations, validation as v, workspace_actions
+from collab.access import require, require_author_or_manager
 from collab.api.common import ID
 from collab.validation import content
 from collab.api.workspaces import membership
@@ -50,7 +50,10 @@ def update_document(document_id):
 @bp.delete(f'/documents/<{ID}:document_id>')
 @login_required
 def delete_document(document_id):
-    operations.delete_document(require(Document, document_id, 'document'), g.user)
+    """Its author or an owner or admin: the document, its versions and its search entry."""
+    doc = require(Document, document_id, 'document')
+    require_author_or_manager(doc.workspace_id, doc.created_by_id, 'document')
+    workspace_actions.delete_document(doc, g.user)
     return jsonify({'deleted': document_id})
 
 

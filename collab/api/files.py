@@ -1,8 +1,8 @@
-"""File uploads (multipart) and downloads (always as an attachment)."""
+"""File uploads (multipart), downloads (always as an attachment) and deletion."""
 from flask import Blueprint, current_app, g, jsonify, request, send_file
 
-from collab import operations, files
-from collab.access import require
+from collab import operations, files, workspace_actions
+from collab.access import require, require_author_or_manager
 from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
@@ -48,3 +48,13 @@ def download(file_id):
     response.headers['X-Content-Type-Options'] = 'nosniff'
     response.headers['Content-Security-Policy'] = "default-src 'none'; sandbox"
     return response
+
+
+@bp.delete(f'/files/<{ID}:file_id>')
+@login_required
+def delete(file_id):
+    """Its uploader or an owner or admin: the row and the stored bytes."""
+    row = require(File, file_id, 'file')
+    require_author_or_manager(row.workspace_id, row.uploaded_by_id, 'file')
+    workspace_actions.delete_file(row, g.user)
+    return jsonify({'deleted': row.id})

@@ -1,25 +1,66 @@
-"""Invites: create one for an email, accept one by its token."""
+"""Invites: by email or as a link (owners and admins), the pending list, revoking one,
+and accepting one by its token."""
 from flask import Blueprint, g, jsonify
 
-from collab import operations, validation as v
+from collab import invites, operations, validation as v, workspace_actions
+from collab.access import require, require_manager
 from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
 from collab.errors import ApiError
 from collab.fields import iso
+from collab.links import external_url
+from collab.models import Invite
 
 bp = Blueprint('api_invites', __name__, url_prefix='/api')
+
+
+def _max_uses(data):
+    value = data.get('max_uses')
+    if value is None:
+        raise ApiError(400, 'max_uses is required for a link invite', 'max_uses')
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 1 <= value <= invites.MAX_LINK_USES:
+        raise ApiError(400, f'max_uses must be a whole number from 1 to {invites.MAX_LINK_USES}',
+                       'max_uses')
+    return value
 
 
 @bp.post(f'/workspaces/<{ID}:workspace_id>/invites')
 @login_required
 def create_invite(workspace_id):
+    """`{email}` for that account only, or `{link: true, max_uses}` for anyone signed in."""
     workspace, _ = membership(workspace_id)
-    email = v.email(v.json_body())
-    invite, token = operations.invite(workspace, g.user, email)
-    return jsonify({'id': invite.id, 'token': token, 'email': email,
+    require_manager(workspace.id, 'invite people')
+    data = v.json_body()
+    if v.boolean(data, 'link'):
+        if data.get('email') is not None:
+            raise ApiError(400, 'a link invite has no email: send either email or link', 'email')
+        invite, token = workspace_actions.link_invite(workspace, g.user, _max_uses(data))
+    else:
+        invite, token = operations.invite(workspace, g.user, v.email(data))
+    return jsonify({**invite.to_dict(), 'token': token,
                     'expires_at': iso(invite.expires_at),
-                    'accept_url': f'/api/invites/{token}/accept'}), 201
+                    'accept_url': f'/api/invites/{token}/accept',
+                    'invite_url': external_url('workspace_pages.accept_invite', token=token)}), 201
+
+
+@bp.get(f'/workspaces/<{ID}:workspace_id>/invites')
+@login_required
+def list_invites(workspace_id):
+    """Invites that can still be accepted (their tokens are never shown again)."""
+    workspace, _ = membership(workspace_id)
+    require_manager(workspace.id, 'see invites')
+    return jsonify({'invites': [i.to_dict() for i in invites.pending(workspace.id)]})
+
+
+@bp.delete(f'/invites/<{ID}:invite_id>')
+@login_required
+def revoke_invite(invite_id):
+    invite = require(Invite, invite_id, 'invite')
+    require_manager(invite.workspace_id, 'revoke invites')
+    workspace_actions.revoke_invite(invite, g.user)
+    return jsonify({'revoked': invite.id})
 
 
 @bp.post('/invites/<token>/accept')

@@ -7,13 +7,13 @@ never holds up a worker; its failures are logged.
 """
 import json
 import logging
-import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from huey import signals as S
 
 from collab.jobs.names import task_name
+from collab.redaction import url_for_logs
 
 log = logging.getLogger('collab.tasks')
 ALERT_TIMEOUT = 5
@@ -59,4 +59,4 @@ def post_alert(url, payload, job_id):
             response.read()
     except Exception as exc:
         # The URL's path is a secret (a Slack webhook's is its credential).
-        log.error('alert webhook at %s failed: %s', urllib.parse.urlsplit(url).netloc, exc)
+        log.error('alert webhook at %s failed: %s', url_for_logs(url), exc)

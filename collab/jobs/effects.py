@@ -120,9 +120,9 @@ class Effects:
 
     @staticmethod
     def _recorded(job_id):
-        row = (JobEffect.select(JobEffect.result).where(JobEffect.job_id == job_id)
-               .tuples().first())
-        return row
+        """(result,) when the job's effect has committed, else None."""
+        return (JobEffect.select(JobEffect.result).where(JobEffect.job_id == job_id)
+                .tuples().first())
 
     def _duplicate(self, task, recorded):
         log.info('%s %s: its effect has already committed; acknowledged, not run again',

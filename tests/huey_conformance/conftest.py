@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items):
 def base_env(data_dir):
     # One worker, as a stock consumer has unless told; as in tests/conftest.py,
     # no catch-up runs of periodic tasks at a consumer's start.
-    return {'DATA_DIR': str(data_dir), 'SECRET_KEY': 'huey-conformance',
+    return {'DATA_DIR': str(data_dir), 'SECRET_KEY': 'huey-conformance-secret-of-32-characters',
             'HUEY_WORKERS': '1', 'SHUTDOWN_GRACE': '5', 'CATCH_UP_PERIODIC': '0'}
 
 

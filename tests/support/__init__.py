@@ -5,7 +5,8 @@ the conftest.py files. The modules behind it:
 
 - servers: redis-server (bench.local's, shared with the benchmark), a webhook
   receiver, the app in a thread or as `python run.py`, worker processes, `require`;
-- clients: JSON over HTTP to a running server, the pages' CSRF token, a WebSocket listener;
+- clients: JSON over HTTP to a running server, the pages' CSRF token, a WebSocket listener
+  and the close code a socket receives;
 - users: the one way tests set up users, through the HTTP API;
 - team: Ann, Bob and Eve around one workspace;
 - jobs: waiting for a job's state, or for every job to be done;
@@ -13,7 +14,7 @@ the conftest.py files. The modules behind it:
   (imported from those modules themselves).
 """
 from bench.local import free_port, wait_until
-from tests.support.clients import Listener, http_json, page_csrf_token
+from tests.support.clients import Listener, close_code, http_json, page_csrf_token
 from tests.support.jobs import job, wait_for_jobs_idle, wait_for_state
 from tests.support.servers import (ROOT, LiveServer, RedisServer, ThreadedServer, WebhookServer,
                                    WorkerProcess, require)
@@ -21,6 +22,7 @@ from tests.support.team import Team, garden_club
 from tests.support.users import ADMIN, PASSWORD, Account, register, sign_in, sign_up
 
 __all__ = ['ADMIN', 'PASSWORD', 'ROOT', 'Account', 'Listener', 'LiveServer', 'RedisServer',
-           'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'free_port', 'garden_club',
-           'http_json', 'job', 'page_csrf_token', 'register', 'require', 'sign_in', 'sign_up',
+           'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'close_code', 'free_port',
+           'garden_club', 'http_json', 'job', 'page_csrf_token', 'register', 'require',
+           'sign_in', 'sign_up',
            'wait_for_jobs_idle', 'wait_for_state', 'wait_until']

@@ -29,6 +29,16 @@ def page_csrf_token(client):
     return client.get('/api/auth/csrf').json['csrf_token']
 
 
+def close_code(ws, timeout=8):
+    """The close code a raw websocket-client socket receives from the server,
+    skipping other messages, waiting at most `timeout` seconds."""
+    ws.settimeout(timeout)
+    while True:
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            return int.from_bytes(data[:2], 'big')
+
+
 class Listener:
     """A WebSocket client; a thread keeps every message it receives."""
 

@@ -18,27 +18,39 @@ def see(prefix):
 
 
 def member_api(ok):
-    return {'anonymous': 401, 'nonmember': 403, 'member': ok, 'owner': ok, 'admin': 403}
+    return {'anonymous': 401, 'nonmember': 403, 'member': ok, 'workspace_admin': ok, 'owner': ok,
+            'admin': 403}
+
+
+def manager_api(ok):
+    """Owners and admins of the workspace only (the rows are Ann's, so also her deletes)."""
+    return {**member_api(ok), 'member': 403}
 
 
 def user_api(ok):
-    return {'anonymous': 401, 'nonmember': ok, 'member': ok, 'owner': ok, 'admin': ok}
+    return {**dict.fromkeys(ROLES, ok), 'anonymous': 401}
 
 
 def admin_api(ok):
-    return {'anonymous': 401, 'nonmember': 403, 'member': 403, 'owner': 403, 'admin': ok}
+    return {**dict.fromkeys(ROLES, 403), 'anonymous': 401, 'admin': ok}
 
 
 def member_page(ok):
-    return {'anonymous': LOGIN, 'nonmember': 403, 'member': ok, 'owner': ok, 'admin': 403}
+    return {'anonymous': LOGIN, 'nonmember': 403, 'member': ok, 'workspace_admin': ok,
+            'owner': ok, 'admin': 403}
+
+
+def manager_page(ok):
+    """A plain member's form is refused with a message on the page it came from."""
+    return {**member_page(ok), 'member': see('/')}
 
 
 def user_page(ok):
-    return {'anonymous': LOGIN, 'nonmember': ok, 'member': ok, 'owner': ok, 'admin': ok}
+    return {**dict.fromkeys(ROLES, ok), 'anonymous': LOGIN}
 
 
 def admin_page(ok):
-    return {'anonymous': LOGIN, 'nonmember': 403, 'member': 403, 'owner': 403, 'admin': ok}
+    return {**dict.fromkeys(ROLES, 403), 'anonymous': LOGIN, 'admin': ok}
 
 
 def public(ok):
@@ -95,6 +107,11 @@ ROUTES = {
     ('POST', '/login'): [Case('/login', public(see('/')), kind='session', form=lambda: {
         'email': 'frank@example.com', 'password': PASSWORD})],
     ('POST', '/logout'): [Case('/logout', public(LOGIN), kind='session')],
+    ('GET', '/account/password'): [Case('/account/password', user_page(200), kind='page')],
+    ('POST', '/account/password'): [Case('/account/password', user_page(see('/')), kind='page',
+                                         form=lambda: {'current': PASSWORD, 'new': 'short'},
+                                         note='refused (too short): a change would end the '
+                                              "actors' tokens")],
     ('GET', '/register'): [Case('/register', public(200), kind='page')],
     ('POST', '/register'): [Case('/register', public(see('/')), kind='session', form=lambda: {
         'email': f'page{unique()}@example.com', 'name': 'Paige', 'password': PASSWORD})],
@@ -106,12 +123,13 @@ ROUTES = {
                                              form=lambda: {'title': 'Paged', 'content': 'x'})],
     ('POST', '/w/<row_id>/channels'): [Case('/w/{ws}/channels', member_page(see('/c/')),
                                             kind='page', missing=404, form=channel_form)],
-    ('POST', '/w/<row_id>/invites'): [Case('/w/{ws}/invites', member_page(see('/w/')), kind='page',
+    ('POST', '/w/<row_id>/invites'): [Case('/w/{ws}/invites', manager_page(see('/w/')), kind='page',
                                            missing=404, form=lambda: {'email': 'p@example.com'})],
     ('POST', '/w/<row_id>/files'): [Case('/w/{ws}/files', member_page(see('/w/')), kind='page',
                                          missing=404, form=upload_form)],
-    ('POST', '/w/<row_id>/exports'): [Case('/w/{ws}/exports', member_page(see('/w/')),
-                                           kind='page', missing=404)],
+    ('POST', '/w/<row_id>/exports'): [Case('/w/{exports_idle}/exports',
+                                           manager_page(see('/w/')), kind='page', missing=404,
+                                           note='one export at a time: after the last one')],
     ('GET', '/w/<row_id>/search'): [Case('/w/{ws}/search?q=text', member_page(200), kind='page',
                                          missing=404)],
     ('GET', '/d/<row_id>'): [Case('/d/{doc}?diff=2', member_page(200), kind='page', missing=404)],
@@ -147,13 +165,33 @@ ROUTES = {
     ('GET', '/api/auth/csrf'): [Case('/api/auth/csrf', public(200))],
     ('GET', '/api/me'): [Case('/api/me', user_api(200))],
     ('PATCH', '/api/me'): [Case('/api/me', user_api(200), json={'push': True})],
+    ('POST', '/api/me/password'): [Case('/api/me/password', user_api(400),
+                                        json={'current': PASSWORD, 'new': 'short'},
+                                        note="refused (too short): a change would end the "
+                                             "actors' tokens")],
+    ('GET', '/api/me/tokens'): [Case('/api/me/tokens', user_api(200))],
+    ('POST', '/api/me/tokens'): [Case('/api/me/tokens', user_api(201), json={'name': 'matrix'})],
+    ('DELETE', '/api/me/tokens/<token_id>'): [Case('/api/me/tokens/{fresh_token}',
+                                                   {**user_api(404), 'owner': 204}, missing=404,
+                                                   note="the owner's token: no one else's")],
     ('GET', '/api/workspaces'): [Case('/api/workspaces', user_api(200))],
     ('POST', '/api/workspaces'): [Case('/api/workspaces', user_api(201), json={'name': 'new'})],
     ('GET', '/api/workspaces/<workspace_id>'): [Case(WS, member_api(200), missing=404)],
     ('GET', '/api/workspaces/<workspace_id>/members'): [
         Case(WS + '/members', member_api(200), missing=404)],
     ('POST', '/api/workspaces/<workspace_id>/invites'): [
-        Case(WS + '/invites', member_api(201), missing=404, json={'email': 'i@example.com'})],
+        Case(WS + '/invites', manager_api(201), missing=404, json={'email': 'i@example.com'}),
+        Case(WS + '/invites', manager_api(201), missing=404, json={'link': True, 'max_uses': 3})],
+    ('GET', '/api/workspaces/<workspace_id>/invites'): [
+        Case(WS + '/invites', manager_api(200), missing=404)],
+    ('DELETE', '/api/invites/<invite_id>'): [
+        Case('/api/invites/{fresh_invite_id}', manager_api(200), missing=404)],
+    ('PATCH', '/api/workspaces/<workspace_id>/members/<user_id>'): [
+        Case(WS + '/members/{member_to_promote}', manager_api(200), missing=404,
+             json={'role': 'admin'}, note='Dan, made a plain member again for each request')],
+    ('DELETE', '/api/workspaces/<workspace_id>/members/<user_id>'): [
+        Case(WS + '/members/{member_to_remove}', manager_api(200), missing=404,
+             note='Frank, who joins again for each request')],
     ('POST', '/api/invites/<token>/accept'): [
         Case('/api/invites/{fresh_invite}/accept', user_api(200), missing=404)],
     ('GET', '/api/workspaces/<workspace_id>/documents'): [
@@ -164,7 +202,8 @@ ROUTES = {
     ('PUT', '/api/documents/<document_id>'): [
         Case(DOC, member_api(200), missing=404, json={'content': 'put by the matrix'})],
     ('DELETE', '/api/documents/<document_id>'): [
-        Case('/api/documents/{fresh_doc}', member_api(200), missing=404)],
+        Case('/api/documents/{fresh_doc}', manager_api(200), missing=404,
+             note="Ann's document: Bob, a plain member, may not delete it")],
     ('GET', '/api/documents/<document_id>/versions'): [
         Case(DOC + '/versions', member_api(200), missing=404)],
     ('GET', '/api/documents/<document_id>/versions/<number>'): [
@@ -179,22 +218,31 @@ ROUTES = {
         Case(CH + '/messages', member_api(200), missing=404)],
     ('POST', '/api/channels/<channel_id>/messages'): [
         Case(CH + '/messages', member_api(201), missing=404, json={'body': 'hi'})],
+    ('DELETE', '/api/messages/<message_id>'): [
+        Case('/api/messages/{fresh_message}', manager_api(200), missing=404,
+             note="Ann's message")],
     ('GET', '/api/workspaces/<workspace_id>/files'): [
         Case(WS + '/files', member_api(200), missing=404)],
     ('POST', '/api/workspaces/<workspace_id>/files'): [
         Case(WS + '/files', member_api(201), missing=404, form=upload_form)],
     ('GET', '/api/files/<file_id>'): [Case('/api/files/{file}', member_api(200), missing=404)],
+    ('DELETE', '/api/files/<file_id>'): [
+        Case('/api/files/{fresh_file}', manager_api(200), missing=404, note="Ann's file")],
     ('GET', '/api/workspaces/<workspace_id>/activity'): [
         Case(WS + '/activity?limit=5', member_api(200), missing=404)],
     ('POST', '/api/workspaces/<workspace_id>/exports'): [
-        Case(WS + '/exports', member_api(202), missing=404)],
+        Case('/api/workspaces/{exports_idle}/exports', manager_api(202), missing=404)],
+    ('DELETE', '/api/exports/<export_id>'): [
+        Case('/api/exports/{fresh_export}', manager_api(200), missing=404,
+             note="Ann's export")],
     ('GET', '/api/exports/<export_id>'): [
         Case('/api/exports/{export}', member_api(200), missing=404)],
     ('GET', '/api/exports/<export_id>/download'): [
         Case('/api/exports/{export}/download', member_api(200), missing=404)],
     ('GET', '/api/notifications'): [Case('/api/notifications?unread=0', user_api(200))],
     ('POST', '/api/notifications/<notification_id>/read'): [
-        Case('/api/notifications/{note}/read', {**member_api(200), 'owner': 403}, missing=404,
+        Case('/api/notifications/{note}/read',
+             {**member_api(200), 'workspace_admin': 403, 'owner': 403}, missing=404,
              note="Bob's notification: only Bob may mark it")],
     ('POST', '/api/notifications/read-all'): [Case('/api/notifications/read-all', user_api(200))],
 
@@ -268,6 +316,8 @@ def outcome_matches(response, expected):
 
 
 def allowed_role(case):
-    """The first of owner, member and admin that the case lets through."""
-    return next(role for role in ('owner', 'member', 'admin')
-                if not (isinstance(case.expect[role], int) and case.expect[role] >= 400))
+    """The first of owner, member and admin that the case lets through; the owner for a
+    case whose request the view itself refuses for everyone (bad input, on purpose)."""
+    return next((role for role in ('owner', 'member', 'admin')
+                 if not (isinstance(case.expect[role], int) and case.expect[role] >= 400)),
+                'owner')

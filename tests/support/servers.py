@@ -96,8 +96,11 @@ class LiveServer:
         self.port = free_port()
         self.data_dir = data_dir
         self.env = {**os.environ, 'DATA_DIR': str(data_dir), 'PORT': str(self.port),
-                    'HOST': '127.0.0.1', 'SECRET_KEY': 'live-test-secret',
-                    'SHUTDOWN_GRACE': '5', 'HUEY_WORKERS': '2', **(env or {})}
+                    'HOST': '127.0.0.1',
+                    'SECRET_KEY': 'live-test-secret-of-32-characters-at-least',
+                    'SHUTDOWN_GRACE': '5', 'HUEY_WORKERS': '2',
+                    'SIGNUP': 'open',   # tests sign people up freely
+                    **(env or {})}
         if modules:
             self.env['TASK_MODULES'] = ','.join(modules)
         self.command = [sys.executable, 'run.py', *command]

@@ -7,6 +7,7 @@ marker. Roles, seen from the first workspace:
 - anonymous: no credentials at all;
 - nonmember: Eve, who owns the second workspace (and is told of its changes);
 - member: Bob, invited into the first workspace (he owns the notification used below);
+- workspace_admin: Wes, invited into the first workspace and made an admin of it;
 - owner: Ann, who created the first workspace;
 - admin: Root, a site administrator who is a member of neither workspace.
 
@@ -18,12 +19,13 @@ import re
 
 from bench.local import wait_until
 from collab.jobs.models import Job
+from collab.models import Export, Invite
 from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail, succeed
 from tests.support.jobs import wait_for_jobs_idle
 from tests.support.users import PASSWORD, sign_in, sign_up
 
-ROLES = ('anonymous', 'nonmember', 'member', 'owner', 'admin')
+ROLES = ('anonymous', 'nonmember', 'member', 'workspace_admin', 'owner', 'admin')
 MARKERS = {'one': 'wsone-secret', 'two': 'wstwo-secret'}
 PERIODIC = 'tests.sample_tasks.never_due'
 MISSING_ID = 987654321
@@ -74,10 +76,12 @@ class World:
 
     def __init__(self, app):
         self.app = app
+        self._links, self._revocable = {}, None
         self.actors = {
             'anonymous': Actor(app, 'anonymous'),
             'nonmember': Actor(app, 'nonmember', 'eve@example.com', 'Eve'),
             'member': Actor(app, 'member', 'bob@example.com', 'Bob'),
+            'workspace_admin': Actor(app, 'workspace_admin', 'wes@example.com', 'Wes'),
             'owner': Actor(app, 'owner', 'ann@example.com', 'Ann'),
             'admin': Actor(app, 'admin', 'root@example.com', 'Root', admin=True),
         }
@@ -85,12 +89,29 @@ class World:
         self.frank = Actor(app, 'other', 'frank@example.com', 'Frank')  # signs in and out
         ann, bob, eve = self.actors['owner'], self.actors['member'], self.actors['nonmember']
         self.one = self.fill_workspace(ann, bob, MARKERS['one'])
+        self.join(self.actors['workspace_admin'], self.one['ws'], 'admin')
         self.two = self.fill_workspace(eve, self.dan, MARKERS['two'])
         self.spare = self.created(ann.api('POST', '/api/workspaces', json={'name': 'spare'}))['id']
 
     def created(self, response, status=(200, 201, 202)):
         assert response.status_code in status, (response.status_code, response.get_data(True))
         return response.json
+
+    def link(self, workspace_id):
+        """One many-use link invite of Ann's per workspace (invite creation is throttled)."""
+        if workspace_id not in self._links:
+            self._links[workspace_id] = self.created(self.actors['owner'].api(
+                'POST', f'/api/workspaces/{workspace_id}/invites',
+                json={'link': True, 'max_uses': 1000}))['token']
+        return self._links[workspace_id]
+
+    def join(self, actor, workspace_id, role='member'):
+        """`actor` in that workspace with `role`, through a link invite and its owner Ann."""
+        self.created(actor.api('POST', f'/api/invites/{self.link(workspace_id)}/accept'))
+        self.created(self.actors['owner'].api(
+            'PATCH', f'/api/workspaces/{workspace_id}/members/{actor.user_id}',
+            json={'role': role}))
+        return actor.user_id
 
     def fill_workspace(self, owner, member, marker):
         """A workspace with a member, a document with two versions, a channel with a
@@ -142,10 +163,60 @@ class World:
             json={'title': f'scratch {unique()}', 'content': ''}))['id']
 
     def fresh_invite(self):
-        """A token for the spare workspace: accepting it must not change who sees the others."""
+        """A link's token for the spare workspace, that anyone signed in may accept:
+        accepting it must not change who sees the others."""
+        return self.link(self.spare)
+
+    def fresh_invite_id(self):
+        """A pending email invite of the first workspace, to revoke: the last one, unless
+        it was revoked."""
+        if self._revocable is None or not Invite.select().where(
+                Invite.id == self._revocable).exists():
+            self._revocable = self.created(self.actors['owner'].api(
+                'POST', f"/api/workspaces/{self.one['ws']}/invites",
+                json={'email': f'guest{unique()}@example.com'}))['id']
+        return self._revocable
+
+    def fresh_file(self):
         return self.created(self.actors['owner'].api(
-            'POST', f'/api/workspaces/{self.spare}/invites',
-            json={'email': f'guest{unique()}@example.com'}))['token']
+            'POST', f"/api/workspaces/{self.one['ws']}/files",
+            data={'file': (io.BytesIO(b'scratch'), f'scratch-{unique()}.txt')}))['id']
+
+    def fresh_message(self):
+        return self.created(self.actors['owner'].api(
+            'POST', f"/api/channels/{self.one['channel']}/messages",
+            json={'body': f'scratch {unique()}'}))['id']
+
+    def exports_idle(self):
+        """The first workspace, once no export of it is being built: a workspace builds
+        one export at a time."""
+        building = Export.select().where((Export.workspace == self.one['ws'])
+                                         & Export.state.in_([Export.PENDING, Export.RUNNING]))
+        wait_until(lambda: not building.exists(), timeout=20,
+                   message="the first workspace's exports to finish")
+        return self.one['ws']
+
+    def fresh_export(self):
+        """A finished export of the first workspace, to delete."""
+        export_id = self.created(self.actors['owner'].api(
+            'POST', f'/api/workspaces/{self.exports_idle()}/exports'))['export_id']
+        self.exports_idle()
+        return export_id
+
+    def fresh_token(self):
+        """A new API token of the owner's, to delete."""
+        return self.created(self.actors['owner'].api('POST', '/api/me/tokens',
+                                                     json={'name': f'scratch {unique()}'}))['id']
+
+    def member_to_remove(self):
+        """Frank as a plain member of the first workspace (again), to remove. (No new
+        users for this: sign-ups are throttled.)"""
+        return self.join(self.frank, self.one['ws'])
+
+    def member_to_promote(self):
+        """Dan, Eve's teammate, as a plain member of the first workspace (again), to make
+        an admin."""
+        return self.join(self.dan, self.one['ws'])
 
     def recorded(self, job_id, *states):
         def found():
@@ -179,10 +250,16 @@ class World:
         """Placeholders for URLs; fresh rows are made only when the URL asks for them."""
         one = self.one
         lazy = {'fresh_doc': self.fresh_doc, 'fresh_invite': self.fresh_invite,
+                'fresh_invite_id': self.fresh_invite_id, 'fresh_file': self.fresh_file,
+                'fresh_message': self.fresh_message, 'fresh_export': self.fresh_export,
+                'exports_idle': self.exports_idle, 'member_to_remove': self.member_to_remove,
+                'member_to_promote': self.member_to_promote, 'fresh_token': self.fresh_token,
                 'scheduled_job': self.scheduled_job, 'revoked_job': self.revoked_job}
         if missing:
             plain = dict.fromkeys(('ws', 'doc', 'channel', 'file', 'export', 'note', 'fresh_doc',
-                                   'version'),
+                                   'version', 'fresh_invite_id', 'fresh_file', 'fresh_message',
+                                   'fresh_export', 'exports_idle', 'member_to_remove', 'member_to_promote',
+                                   'fresh_token'),
                                   MISSING_ID)
             plain.update(failed_job='no-such-job', scheduled_job='no-such-job',
                          revoked_job='no-such-job', fresh_invite='no-such-invite',
