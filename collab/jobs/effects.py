@@ -23,7 +23,7 @@ import logging
 
 from peewee import IntegrityError
 
-from collab.jobs import outbox
+from collab.jobs import outbox_rows
 from collab.jobs.models import JobEffect
 from collab.transactions import writing
 
@@ -43,7 +43,7 @@ class EffectScope:
         self.accepted = []   # (task, the group it was enqueued in)
 
     def accept(self, task):
-        outbox.put(task, recorded=True)
+        outbox_rows.insert(self.huey.serialize_task(task), task.priority, recorded=True)
         self.accepted.append((task, self.huey.context.group_id))
 
     def committed(self):
@@ -56,8 +56,8 @@ class EffectScope:
                 self.huey.report_stored(task)
             finally:
                 context.group_id = outer
-        if self.accepted:
-            outbox.dispatcher.wake()
+        if self.accepted and self.huey.effects.wake_outbox is not None:
+            self.huey.effects.wake_outbox()
         for callback in self.callbacks:
             try:
                 callback()
@@ -82,6 +82,9 @@ def after_commit(huey, callback):
 class Effects:
     def __init__(self, huey):
         self.huey = huey
+        # Set by this process's outbox dispatcher when it starts; without one, the
+        # jobs wait for another process's dispatcher (each looks every second).
+        self.wake_outbox = None
 
     def check(self, task):
         """Mark `task` a duplicate delivery if its effect has committed."""

@@ -4,7 +4,7 @@ Built as a Huey user builds theirs, with the extensions installed by explicit
 calls: the ledger (every job's life in the app database), the dashboards'
 change events, the log lines and alerts for failures, and exactly-once effects.
 """
-from collab.jobs import alerts, ledger
+from collab.jobs import alerts, effects, ledger
 from collab.jobs.consumer import CollabConsumer
 from collab.jobs.dashboard_events import JobChangeNotifier
 from collab.jobs.engine import CollabHuey
@@ -12,7 +12,4 @@ from collab.jobs.engine import CollabHuey
 huey = CollabHuey('collab', consumer_class=CollabConsumer)
 ledger.install(huey, on_written=JobChangeNotifier(huey).changed)
 alerts.install(huey)
-
-# Imported last: effects enqueue through the outbox, which uses this very instance.
-from collab.jobs import effects  # noqa: E402
 effects.install(huey)

@@ -8,14 +8,13 @@ enqueued by a call, the job is reported stored and the ledger writer records
 it (one batched write, usually folded with its run). While the queue is down
 the dispatcher records the waiting jobs itself, so the admin shows them queued.
 """
-import functools
 import logging
 import threading
 import time
 
 from collab.background import BackgroundThread
-from collab.db import close_connection, database, is_sqlite
-from collab.fields import utcnow
+from collab.db import close_connection, database
+from collab.jobs import outbox_rows
 from collab.jobs.models import OutboxMessage
 from collab.transactions import writing
 from collab.jobs.engine import PoisonMessage
@@ -35,51 +34,16 @@ def put(task, recorded=False):
     Call `dispatcher.wake()` once the transaction has committed. `recorded`: the
     caller reports the job stored itself, once the transaction has committed.
     """
-    data = huey.serialize_task(task)
-    database.execute_sql(_sql()['put'], (data, task.priority or 0, utcnow(), recorded))
-
-
-def _sql():
-    """The outbox's statements for the bound database. Plain SQL, not queries
-    built with the model: building them cost more than running them."""
-    return _statements(database.param, is_sqlite())
-
-
-@functools.lru_cache(maxsize=4)
-def _statements(p, sqlite):
-    table = OutboxMessage._meta.table_name
-    # PostgreSQL: rows locked by another dispatcher are skipped. SQLite: writing()
-    # takes the write lock first, so two dispatchers never see the same rows.
-    lock = '' if sqlite else ' FOR UPDATE SKIP LOCKED'
-    return {
-        'put': f'INSERT INTO {table} (data, priority, created_at, recorded) '
-               f'VALUES ({p}, {p}, {p}, {p})',
-        'any': f'SELECT 1 FROM {table} LIMIT 1',
-        'oldest': f'SELECT id, data, priority, created_at, recorded FROM {table} '
-                  f'ORDER BY id LIMIT {p}{lock}',
-        'unrecorded': f'SELECT id, data, created_at FROM {table} WHERE NOT recorded '
-                      f'ORDER BY id LIMIT {p}{lock}',
-        'delete': f'DELETE FROM {table} WHERE id IN ' + '({ids})',
-        'recorded': f'UPDATE {table} SET recorded = TRUE WHERE id IN ' + '({ids})',
-    }
-
-
-def _rows(name, limit):
-    return database.execute_sql(_sql()[name], (limit,)).fetchall()
-
-
-def _by_ids(name, ids):
-    marks = ', '.join([database.param] * len(ids))
-    database.execute_sql(_sql()[name].format(ids=marks), ids)
+    outbox_rows.insert(huey.serialize_task(task), task.priority, recorded)
 
 
 def dispatch_once():
     """Move up to BATCH messages to the queue. Returns how many moved; raises if
     the queue is down, once the waiting jobs are recorded in the ledger."""
-    if not database.execute_sql(_sql()['any']).fetchone():
+    if not database.execute_sql(outbox_rows.sql()['any']).fetchone():
         return 0   # the usual case when idle (a round a second): no write lock for nothing
     with writing():
-        rows = _rows('oldest', BATCH)
+        rows = outbox_rows.oldest(BATCH)
         if not rows:
             return 0
         # All or none reach the queue (one round trip or transaction), and the
@@ -91,7 +55,7 @@ def dispatch_once():
             queue_down = exc
         else:
             queue_down = None
-            _by_ids('delete', [row[0] for row in rows])
+            outbox_rows.delete([row[0] for row in rows])
     if queue_down is not None:
         record_waiting()
         raise queue_down
@@ -108,11 +72,11 @@ def record_waiting():
     once each: the admin shows them queued until they move."""
     while True:
         with writing():
-            rows = _rows('unrecorded', BATCH)
+            rows = outbox_rows.unrecorded(BATCH)
             if not rows:
                 return
             huey.ledger.record_stored_now(_tasks((data, created_at) for _, data, created_at in rows))
-            _by_ids('recorded', [row[0] for row in rows])
+            outbox_rows.mark_recorded([row[0] for row in rows])
 
 
 def _tasks(messages):
@@ -148,6 +112,7 @@ class Dispatcher:
     def start(self):
         if self.flush not in huey.ledger.upstream:
             huey.ledger.upstream.append(self.flush)   # a ledger flush covers jobs waiting here
+        huey.effects.wake_outbox = self.wake   # jobs accepted by a job's committed effect
         self._thread.ensure_running()
 
     def flush(self, timeout=10.0):

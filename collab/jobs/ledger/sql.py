@@ -122,8 +122,8 @@ SQL = {
         WHERE job_id = {p}""",
     'attempt_finished': """
         UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
-        WHERE id = (SELECT MAX(a.id) FROM jobattempt a WHERE a.job_id = {p})
-          AND finished_at IS NULL""",
+        WHERE id = (SELECT MAX(a.id) FROM jobattempt a
+                    WHERE a.job_id = {p} AND a.finished_at IS NULL)""",
 }
 
 
