@@ -51,6 +51,7 @@ def create_app(settings=None):
     app.teardown_request(lambda exc: close_connection())
     errors.init_app(app)
     realtime.init_app(app)   # flask-sock: the /ws route
+    app.url_map.converters['id'] = api.IdConverter   # the API's ids, before its rules
     for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, account_pages.bp,
                       workspace_pages.bp]:
         app.register_blueprint(blueprint)

@@ -162,7 +162,7 @@ class SocketSession:
     def handle(self, text):
         try:
             message = json.loads(text)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):   # not JSON, or nested past the parser
             message = None
         kind = message.get('type') if isinstance(message, dict) else None
         if kind == 'ping':

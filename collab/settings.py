@@ -38,6 +38,7 @@ class Settings:
     request_header_timeout: float = 10.0
     shutdown_grace: float = 30.0
     task_timeout: float = 300.0
+    job_log_bytes: int = 65536   # a job attempt's captured log records, at most
     admin_email: str | None = None
     admin_password: str | None = field(default=None, repr=False)
     push_webhook_url: str | None = field(default=None, repr=False)
@@ -91,6 +92,7 @@ class Settings:
             request_header_timeout=get.number('REQUEST_HEADER_TIMEOUT', 10.0, 0.1, 3600),
             shutdown_grace=get.number('SHUTDOWN_GRACE', 30.0, 0, 3600),
             task_timeout=get.number('TASK_TIMEOUT', 300.0, 0.1, 86400),
+            job_log_bytes=get.integer('JOB_LOG_BYTES', 65536, 1024, 16 * 1024 * 1024),
             admin_email=get.text('ADMIN_EMAIL'),
             admin_password=get.text('ADMIN_PASSWORD'),
             push_webhook_url=get.url('PUSH_WEBHOOK_URL', schemes=('http', 'https')),

@@ -11,9 +11,10 @@ from werkzeug.wsgi import LimitedStream
 from collab import files
 from collab.errors import ApiError
 
-MAX_JSON_BYTES = 256 * 1024
-# A page's form: a document of MAX_CONTENT characters outside the BMP, URL-encoded
-# (12 bytes each), fits.
+# A document of MAX_CONTENT characters outside the BMP fits, however it is sent:
+# JSON-escaped as a surrogate pair (12 bytes each, as Python's json.dumps
+# sends it), or URL-encoded in a page's form (12 bytes each).
+MAX_JSON_BYTES = 2560 * 1024
 MAX_FORM_BYTES = 4 * 1024 * 1024
 MAX_UPLOAD_BYTES = files.MAX_FILE_BYTES + 64 * 1024   # one file and its multipart framing
 UPLOAD_ENDPOINTS = frozenset({'api_files.upload', 'workspace_pages.upload'})

@@ -169,6 +169,16 @@ def test_an_unpaired_surrogate_is_a_400_and_stores_nothing(client, team):
     assert paired.status_code == 201 and paired.json['name'] == '\U0001f331 seeds'
 
 
+def test_the_longest_document_fits_the_json_limit_however_it_is_escaped(client, team):
+    content = '\U0001f331' * validation.MAX_CONTENT
+    body = json.dumps({'title': 'Seeds', 'content': content})   # \ud83c\udf31, 12 bytes each
+    answer = client.post(f'/api/workspaces/{team.ws_id}/documents', data=body,
+                         content_type='application/json', headers=team.ann)
+    assert answer.status_code == 201, answer.json
+    assert client.get(f"/api/documents/{answer.json['id']}",
+                      headers=team.ann).json['content'] == content
+
+
 # ------------------------------------------------------------------ dates in filters
 
 def test_extreme_dates_in_the_admin_job_filter_are_a_400(client):

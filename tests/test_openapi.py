@@ -65,3 +65,21 @@ def test_the_description_is_public_and_cacheable(client):
     assert response.get_json()['paths'].keys() == document()['paths'].keys()
     assert 'max-age' in response.headers['Cache-Control']
     assert 'public' in response.headers['Cache-Control']
+
+
+# ------------------------------------------------------------------ what the fuzzing found
+
+def test_an_id_too_large_for_the_database_is_a_404_for_every_method(client, team):
+    """It was a 405 for a method whose path has a GET rule too (werkzeug checked int(max=)
+    only after the method), which the description does not say."""
+    too_large = 2**63
+    for method, path in [('POST', f'/api/channels/{too_large}/messages'),
+                         ('PUT', f'/api/documents/{too_large}'),
+                         ('DELETE', f'/api/documents/{too_large}'),
+                         ('GET', f'/api/documents/{too_large}')]:
+        response = client.open(path, method=method, json={'body': 'x', 'content': 'x'},
+                               headers=team.ann)
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert 'error' in response.get_json()
+    assert client.get(f'/api/documents/{2**63 - 1}', headers=team.ann).status_code == 404
+    assert client.get(f"/api/documents/{team.document()['id']}", headers=team.ann).status_code == 200

@@ -183,6 +183,8 @@ class Route:
         codes = set(self.extra_errors) | {401}   # any route: a bad bearer token is a 401
         if self.path_names:
             codes.add(404)
+            if not self.public:
+                codes.add(403)   # not a member of the workspace the row is in
         if self.params:
             codes.add(400)
         if self.body is not None:

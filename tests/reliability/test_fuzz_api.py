@@ -51,7 +51,7 @@ spoiled_objects = st.builds(lambda changes: {**VALID, **changes},
 
 def path_value(world, converter):
     """A value for one URL variable: a real id, a random one, or garbage."""
-    if converter.startswith('int'):
+    if converter.startswith('int') or converter == 'id':
         real = [v for v in world.one.values() if isinstance(v, int)] + [world.two['ws']]
         return st.one_of(st.sampled_from(real), integers().map(str), text())
     if converter.startswith('any('):

@@ -101,6 +101,18 @@ def test_a_message_over_the_size_limit_closes_the_socket(server, world):
     over.close()
 
 
+def test_a_deeply_nested_message_is_answered_and_the_socket_lives_on(server, world):
+    token = world.actors['member'].token
+    ws = websocket.create_connection(f'{ws_url(server)}?token={token}', timeout=5,
+                                     suppress_origin=True)
+    ws.recv()   # hello
+    ws.send('[' * 20_000)
+    assert json.loads(ws.recv())['type'] == 'error'
+    ws.send(json.dumps({'type': 'ping'}))
+    assert json.loads(ws.recv())['type'] == 'pong'
+    ws.close()
+
+
 def test_a_silent_socket_is_closed_after_the_idle_timeout(app, server, world):
     app.config['WS_IDLE_TIMEOUT'] = 1
     token = world.actors['member'].token
