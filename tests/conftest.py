@@ -14,8 +14,8 @@ from collab.db import close_connection, database
 from collab.settings import Settings
 from collab.jobs.instance import huey
 from tests import sample_tasks  # noqa: F401  (registers the test tasks)
-from tests.support import (ADMIN, LiveServer, RedisServer, Team, WebhookServer, free_port,
-                           require)
+from tests.support import (ADMIN, LiveServer, RedisServer, Team, ThreadedServer, WebhookServer,
+                           free_port, require)
 
 
 # ------------------------------------------------------------------ services
@@ -130,6 +130,14 @@ def client(app):
 
 
 @pytest.fixture
+def server(app):
+    """The test app behind a real threaded HTTP server in this process (WebSockets too)."""
+    running = ThreadedServer(app).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
 def consumer(app, settings):
     """A real Huey consumer (threads) with its scheduler, as `python run.py` embeds it."""
     from collab.jobs.runner import ConsumerRunner
@@ -149,6 +157,23 @@ def live_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def server_queue(live_server):
+    """This process bound to the live server's database and queue (to enqueue into it
+    and read its ledger)."""
+    # Here, not at the top: importing the catalogue registers its periodic tasks.
+    import tasks
+    from collab.startup import prepare
+    settings = Settings.from_mapping({'DATA_DIR': str(live_server.data_dir),
+                                      'SECRET_KEY': live_server.env['SECRET_KEY']})
+    prepare(settings)
+    tasks.configure(settings)
+    yield
+    huey.ledger.flush()
+    huey.storage.close()
+    close_connection()
 
 
 CHROMIUM = '/usr/bin/chromium'

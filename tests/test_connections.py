@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import signal
-import struct
 import time
 from pathlib import Path
 
@@ -18,15 +17,8 @@ from collab.jobs.instance import huey
 from collab.models import User
 from collab.settings import Settings
 from collab.startup import prepare
-from tests.support import (ADMIN, LiveServer, ThreadedServer, http_json, sign_in, sign_up,
-                           wait_until)
-
-
-@pytest.fixture
-def server(app):
-    running = ThreadedServer(app).start()
-    yield running
-    running.stop()
+from tests.support import (ADMIN, LiveServer, bearer_token, close_code, http_json, sign_in,
+                           sign_up, wait_until)
 
 
 def upgrade(port, token=None, cookie=None):
@@ -50,24 +42,11 @@ def open_socket(server, token):
     return ws
 
 
-def token(headers):
-    return headers['Authorization'].split()[1]
-
-
-def close_code(ws, timeout=8):
-    """The close code the server sends, waiting at most `timeout` seconds."""
-    ws.settimeout(timeout)
-    while True:
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return struct.unpack('!H', data[:2])[0]
-
-
 # ------------------------------------------------------------------ caps
 
 @pytest.mark.env(WS_MAX_PER_USER='2', WS_MAX='3')
 def test_sockets_per_user_and_in_all_are_capped_with_a_429(server, team):
-    ann, bob = token(team.ann), token(team.bob)
+    ann, bob = bearer_token(team.ann), bearer_token(team.bob)
     held = [open_socket(server, ann), open_socket(server, ann)]
 
     status, body = upgrade(server.port, ann)
@@ -89,7 +68,7 @@ def test_sockets_per_user_and_in_all_are_capped_with_a_429(server, team):
 def test_a_socket_whose_token_is_revoked_is_closed_with_4401(server, team):
     other = sign_in(server.url, 'ann@example.com')       # a second token of Ann's
     ws = open_socket(server, other.token)
-    kept = open_socket(server, token(team.ann))
+    kept = open_socket(server, bearer_token(team.ann))
 
     started = time.monotonic()
     assert http_json(server.url, 'POST', '/api/auth/logout', {}, other.token)[0] == 200

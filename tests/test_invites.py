@@ -1,6 +1,5 @@
 """Invites: an email invite only for that email, link invites with a number of uses,
 the pending list, revoking, and the migration that brought link invites."""
-import threading
 from datetime import timedelta
 
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
@@ -9,7 +8,8 @@ from collab.db import database, is_sqlite
 from collab.fields import utcnow
 from collab.models import Invite, Member
 from collab.schema import SchemaVersion, apply_migrations
-from tests.support import ThreadedServer, http_json, sign_up
+from tests.support import http_json, sign_up
+from tests.support.threads import all_at_once
 
 
 def invite(client, team, body, headers=None):
@@ -64,24 +64,13 @@ def test_an_expired_link_invite_is_refused(client, team):
     assert refused.status_code == 410 and 'expired' in refused.json['error']
 
 
-def test_concurrent_accepts_never_use_a_link_more_than_max_uses(app, client, team, db_backend):
+def test_concurrent_accepts_never_use_a_link_more_than_max_uses(server, client, team, db_backend):
     link = invite(client, team, {'link': True, 'max_uses': 3})
     guests = [sign_up(client, f'guest{n}@example.com', f'Guest {n}').token for n in range(8)]
-    server = ThreadedServer(app).start()
-    barrier, statuses = threading.Barrier(len(guests)), []
-
-    def take(token):
-        barrier.wait()
-        statuses.append(http_json(server.url, 'POST', f"/api/invites/{link['token']}/accept",
-                                  token=token)[0])
-    try:
-        threads = [threading.Thread(target=take, args=(t,)) for t in guests]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        server.stop()
+    answers = all_at_once([lambda t=t: http_json(server.url, 'POST',
+                                                 f"/api/invites/{link['token']}/accept", token=t)
+                           for t in guests])
+    statuses = [status for status, _ in answers]
     assert sorted(statuses) == [200] * 3 + [410] * 5
     assert Invite.get_by_id(link['id']).uses == 3
     assert Member.select().where(Member.workspace == team.ws_id).count() == 2 + 3

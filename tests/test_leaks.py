@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from collab.settings import SettingsError
-from tests.support import (ADMIN, ROOT, Listener, LiveServer, ThreadedServer, free_port,
+from tests.support import (ADMIN, ROOT, Listener, LiveServer, bearer_token, free_port,
                            garden_club, page_csrf_token, sign_in, sign_up)
 
 BASE_URL = 'https://collab.example.test'
@@ -23,17 +23,6 @@ PUSH_SECRET, ALERT_SECRET = 'push-path-secret', 'alert-path-secret'
 
 
 # ------------------------------------------------------------------ presence
-
-@pytest.fixture
-def server(app):
-    running = ThreadedServer(app).start()
-    yield running
-    running.stop()
-
-
-def token(headers):
-    return headers['Authorization'].split()[1]
-
 
 def test_presence_names_only_the_workspaces_the_receiver_shares(queue_backend, server, team,
                                                                 client):
@@ -46,8 +35,8 @@ def test_presence_names_only_the_workspaces_the_receiver_shares(queue_backend, s
                          json={'email': 'carol@example.com'}, headers=team.bob).json
     assert client.post(f"/api/invites/{invite['token']}/accept",
                        headers=carol.headers).status_code == 200
-    ann, carol_socket = Listener(server.url, token(team.ann)), Listener(server.url, carol.token)
-    bob = Listener(server.url, token(team.bob))
+    ann, carol_socket = Listener(server.url, bearer_token(team.ann)), Listener(server.url, carol.token)
+    bob = Listener(server.url, bearer_token(team.bob))
     bob_id = team.user_id(team.bob)
     for listener, shared in ((ann, [team.ws_id]), (carol_socket, [band['id']])):
         came = listener.wait_for(lambda m: m['type'] == 'presence' and m['user_id'] == bob_id,

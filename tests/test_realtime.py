@@ -7,18 +7,7 @@ import websocket
 from collab import broadcast
 from collab.jobs.instance import huey
 from tasks.activity import generate_daily_digest
-from tests.support import Listener, ThreadedServer, sign_in, wait_for_jobs_idle, wait_until
-
-
-@pytest.fixture
-def server(app):
-    running = ThreadedServer(app).start()
-    yield running
-    running.stop()
-
-
-def token(headers):
-    return headers['Authorization'].split()[1]
+from tests.support import Listener, bearer_token, sign_in, wait_for_jobs_idle, wait_until
 
 
 def handshake_status(url, **options):
@@ -31,8 +20,8 @@ def test_a_socket_needs_a_login_and_a_same_site_origin(server, team):
     url = server.url.replace('http', 'ws') + '/ws'
     assert handshake_status(url, suppress_origin=True) == 401
     assert handshake_status(url + '?token=wrong', suppress_origin=True) == 401
-    assert handshake_status(f'{url}?token={token(team.ann)}', origin='http://evil.example') == 403
-    same_site = Listener(server.url, token(team.ann), origin=server.url)
+    assert handshake_status(f'{url}?token={bearer_token(team.ann)}', origin='http://evil.example') == 403
+    same_site = Listener(server.url, bearer_token(team.ann), origin=server.url)
     assert same_site.of_type('hello')[0]['user_id'] == team.user_id(team.ann)
     same_site.close()
 
@@ -46,7 +35,7 @@ def test_a_session_cookie_authenticates_the_socket(server, team, client):
 
 
 def test_ping_gets_pong_and_nonsense_gets_an_error(server, team):
-    listener = Listener(server.url, token(team.ann))
+    listener = Listener(server.url, bearer_token(team.ann))
     listener.send({'type': 'ping'})
     listener.wait_for(lambda m: m['type'] == 'pong', 'pong')
     listener.ws.send('not json')
@@ -55,7 +44,7 @@ def test_ping_gets_pong_and_nonsense_gets_an_error(server, team):
 
 
 def test_a_digest_reaches_a_second_members_socket(server, team, consumer):
-    bob = Listener(server.url, token(team.bob))
+    bob = Listener(server.url, bearer_token(team.bob))
     wait_for_jobs_idle()
     team.document('Weekly plan')
     generate_daily_digest(team.ws_id)
@@ -70,8 +59,8 @@ def test_a_digest_reaches_a_second_members_socket(server, team, consumer):
 
 
 def test_presence_is_announced_to_co_members(server, team):
-    ann = Listener(server.url, token(team.ann))
-    bob = Listener(server.url, token(team.bob))
+    ann = Listener(server.url, bearer_token(team.ann))
+    bob = Listener(server.url, bearer_token(team.bob))
     came = ann.wait_for(lambda m: m['type'] == 'presence' and m['online'], 'Bob online')
     assert came['user_id'] == team.user_id(team.bob) and came['workspace_ids'] == [team.ws_id]
     members = team.client.get(f'/api/workspaces/{team.ws_id}/members', headers=team.ann).json
@@ -80,7 +69,7 @@ def test_presence_is_announced_to_co_members(server, team):
     ann.wait_for(lambda m: m['type'] == 'presence' and not m['online'], 'Bob offline')
     wait_until(lambda: broadcast.registry.count(team.user_id(team.bob)) == 0,
                message='Bob unregistered')
-    eve = Listener(server.url, token(team.eve))   # not a co-member: nobody hears of her
+    eve = Listener(server.url, bearer_token(team.eve))   # not a co-member: nobody hears of her
     eve.close()
     assert not [m for m in ann.of_type('presence') if m['user_id'] == team.user_id(team.eve)]
     ann.close()
@@ -90,7 +79,7 @@ def test_open_sockets_hold_no_database_connection(server, team, settings):
     """Five open sockets that have talked, yet no more SQLite connections than before."""
     huey.ledger.flush()   # the ledger writer's own connection is open from here on
     before = _database_handles(settings)
-    listeners = [Listener(server.url, token(team.ann)) for _ in range(5)]
+    listeners = [Listener(server.url, bearer_token(team.ann)) for _ in range(5)]
     for listener in listeners:
         listener.send({'type': 'ping'})
         listener.wait_for(lambda m: m['type'] == 'pong', 'pong')

@@ -1,12 +1,12 @@
 """Workspace roles: owner, admin and member, what each may do, and that a workspace
 always keeps an owner."""
 import io
-import threading
 
 from collab import fulltext
 from collab.db import is_sqlite
 from collab.models import DocumentVersion, Member
-from tests.support import ThreadedServer, http_json, wait_until
+from tests.support import bearer_token, http_json, wait_until
+from tests.support.threads import all_at_once
 
 
 def members_url(team, user_id=None):
@@ -192,27 +192,15 @@ def test_bad_role_changes_are_clear_4xx(client, team):
     assert roles(client, team) == {'Ann': 'owner', 'Bob': 'member'}
 
 
-def test_two_owners_stepping_down_at_once_leave_one_owner(app, client, team, db_backend):
+def test_two_owners_stepping_down_at_once_leave_one_owner(server, client, team, db_backend):
     """Each checks that another owner remains; done at the same moment, only one may
     succeed. (Run on PostgreSQL too, where a row lock does what SQLite's write lock does.)"""
     ann, bob = team.user_id(team.ann), team.user_id(team.bob)
     set_role(client, team, team.ann, bob, 'owner')
-    tokens = {ann: team.ann['Authorization'][7:], bob: team.bob['Authorization'][7:]}
-    server = ThreadedServer(app).start()
-    barrier, statuses = threading.Barrier(2), []
-
-    def step_down(user_id):
-        barrier.wait()
-        statuses.append(http_json(server.url, 'DELETE', members_url(team, user_id),
-                                  token=tokens[user_id])[0])
-    try:
-        threads = [threading.Thread(target=step_down, args=(uid,)) for uid in tokens]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=20)
-    finally:
-        server.stop()
+    tokens = {ann: bearer_token(team.ann), bob: bearer_token(team.bob)}
+    answers = all_at_once([lambda u=u: http_json(server.url, 'DELETE', members_url(team, u),
+                                                 token=tokens[u]) for u in tokens])
+    statuses = [status for status, _ in answers]
     assert sorted(statuses) == [200, 409]
     owners = Member.select().where((Member.workspace == team.ws_id)
                                    & (Member.role == Member.OWNER)).count()

@@ -1,6 +1,5 @@
 """SIGNUP: open, invite (the default) or closed, the first account of an empty server,
 and what the register page shows."""
-import threading
 from datetime import timedelta
 
 import pytest
@@ -8,7 +7,8 @@ import pytest
 from collab.fields import utcnow
 from collab.models import Invite, Member, User
 from collab.settings import Settings, SettingsError
-from tests.support import ThreadedServer, http_json, page_csrf_token, register, sign_up
+from tests.support import http_json, page_csrf_token, register, sign_up
+from tests.support.threads import all_at_once
 
 NEEDS_INVITE = 'sign-up on this server needs an invite'
 CLOSED = 'sign-up is closed on this server'
@@ -101,23 +101,11 @@ def test_unknown_and_expired_invites_are_refused_with_the_reason(client):
 
 
 @pytest.mark.env(SIGNUP='invite')
-def test_two_first_sign_ups_at_once_make_exactly_one_admin(app, db_backend):
-    server = ThreadedServer(app).start()
+def test_two_first_sign_ups_at_once_make_exactly_one_admin(server, db_backend):
     emails = [f'first{n}@example.com' for n in range(6)]
-    barrier, statuses = threading.Barrier(len(emails)), []
-
-    def first(email):
-        barrier.wait()
-        statuses.append(http_json(server.url, 'POST', '/api/auth/register',
-                                  sign_up_body(email))[0])
-    try:
-        threads = [threading.Thread(target=first, args=(email,)) for email in emails]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        server.stop()
+    answers = all_at_once([lambda e=e: http_json(server.url, 'POST', '/api/auth/register',
+                                                 sign_up_body(e)) for e in emails])
+    statuses = [status for status, _ in answers]
     assert sorted(statuses) == [201] + [403] * 5
     assert [u.is_admin for u in User.select()] == [True]
 

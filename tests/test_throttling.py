@@ -6,7 +6,6 @@ The sign-in tests send real requests from different loopback addresses
 """
 import http.client
 import json
-import threading
 import time
 from urllib.parse import urlparse
 
@@ -16,7 +15,8 @@ from collab import ratelimit
 from collab.ratelimit import RateLimitWindow
 from collab.security import (ACCOUNT_FREE_TRIES, INVITES_PER_HOUR, LOGIN_TRIES_PER_MINUTE,
                              SIGNUPS_PER_HOUR)
-from tests.support import PASSWORD, ThreadedServer, page_csrf_token, register, sign_up
+from tests.support import PASSWORD, page_csrf_token, register, sign_up
+from tests.support.threads import all_at_once
 
 ANN = 'ann@example.com'
 
@@ -38,13 +38,6 @@ def one_hour():
         time.sleep(left + 0.1)
 
 
-@pytest.fixture
-def server(app):
-    running = ThreadedServer(app).start()
-    yield running
-    running.stop()
-
-
 def login_from(server, address, password, email=ANN):
     """(status, headers, JSON) of POST /api/auth/login sent from `address`."""
     url = urlparse(server.url)
@@ -58,21 +51,6 @@ def login_from(server, address, password, email=ANN):
         return response.status, response.headers, json.loads(response.read() or b'null')
     finally:
         connection.close()
-
-
-def all_at_once(calls):
-    """Run the calls in threads released together; their answers, in order."""
-    barrier, answers = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        answers[index] = call()
-    threads = [threading.Thread(target=run, args=(n, call)) for n, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return answers
 
 
 # ---------------------------------------------------------------- sign-in

@@ -18,7 +18,7 @@ from collab.models import ApiToken
 from collab.schema import SchemaVersion, apply_migrations
 from collab.settings import Settings, SettingsError
 from collab.users import token_hash
-from tests.support import ThreadedServer, close_code, sign_up
+from tests.support import close_code, sign_up
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -156,13 +156,6 @@ def test_a_token_records_its_last_use_at_most_once_a_minute(client):
 
 
 # ------------------------------------------------------------------ sockets
-
-@pytest.fixture
-def server(app):
-    running = ThreadedServer(app).start()
-    yield running
-    running.stop()
-
 
 def token_socket(server, token):
     url = server.url.replace('http://', 'ws://') + f'/ws?token={token}'

@@ -17,7 +17,7 @@ import pytest
 
 from collab.jobs.models import FINAL_STATES, DUPLICATE, Job, JobAttempt, OutboxMessage
 from collab.models import Activity, DocumentVersion, Notification
-from tests.support import LiveServer, WorkerProcess, http_json, wait_until
+from tests.support import LiveServer, WorkerProcess, bearer_token, http_json, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +72,7 @@ def test_crashes_neither_lose_nor_double_an_effect(team, worker_env, tmp_path,
     env = dict(worker_env, VERSIONS_KEEP='5000', HUEY_WORKERS='4')
     docs = [team.document(f'Doc {n}')['id'] for n in range(DOCUMENTS)]
     bob = team.user_id(team.bob)
-    saves = Saves(team.ann['Authorization'].split()[1], docs)
+    saves = Saves(bearer_token(team.ann), docs)
     web = start_web(env)
     saves.url = web.url
     workers = [WorkerProcess(env, tmp_path / 'workers.log').start()]

@@ -6,15 +6,8 @@ import time
 import pytest
 import websocket
 
-from tests.support import Listener, ThreadedServer, wait_for_jobs_idle, wait_until
+from tests.support import Listener, close_frame, wait_for_jobs_idle, wait_until
 from tests.support.world import MARKERS
-
-
-@pytest.fixture
-def server(app):
-    running = ThreadedServer(app).start()
-    yield running
-    running.stop()
 
 
 def ws_url(server):
@@ -25,15 +18,6 @@ def refused_status(url, **options):
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         websocket.create_connection(url, timeout=5, **options)
     return refused.value.status_code
-
-
-def close_frame(ws, timeout=10):
-    """(code, reason) of the close frame the server sends, skipping other messages."""
-    ws.settimeout(timeout)
-    while True:
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(data[:2], 'big'), data[2:].decode()
 
 
 def cookie_of(actor):

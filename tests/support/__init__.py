@@ -14,7 +14,8 @@ the conftest.py files. The modules behind it:
   (imported from those modules themselves).
 """
 from bench.local import free_port, wait_until
-from tests.support.clients import Listener, close_code, http_json, page_csrf_token
+from tests.support.clients import (Listener, bearer_token, close_code, close_frame, http_json,
+                                   page_csrf_token)
 from tests.support.jobs import job, wait_for_jobs_idle, wait_for_state
 from tests.support.servers import (ROOT, LiveServer, RedisServer, ThreadedServer, WebhookServer,
                                    WorkerProcess, require)
@@ -22,7 +23,8 @@ from tests.support.team import Team, garden_club
 from tests.support.users import ADMIN, PASSWORD, Account, register, sign_in, sign_up
 
 __all__ = ['ADMIN', 'PASSWORD', 'ROOT', 'Account', 'Listener', 'LiveServer', 'RedisServer',
-           'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'close_code', 'free_port',
+           'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'bearer_token', 'close_code',
+           'close_frame', 'free_port',
            'garden_club', 'http_json', 'job', 'page_csrf_token', 'register', 'require',
            'sign_in', 'sign_up',
            'wait_for_jobs_idle', 'wait_for_state', 'wait_until']

@@ -29,14 +29,24 @@ def page_csrf_token(client):
     return client.get('/api/auth/csrf').json['csrf_token']
 
 
-def close_code(ws, timeout=8):
-    """The close code a raw websocket-client socket receives from the server,
-    skipping other messages, waiting at most `timeout` seconds."""
+def bearer_token(headers):
+    """The token of `Authorization: Bearer ...` request headers."""
+    return headers['Authorization'].split()[1]
+
+
+def close_frame(ws, timeout=8):
+    """(code, reason) of the close frame a raw websocket-client socket receives
+    from the server, skipping other messages, waiting at most `timeout` seconds."""
     ws.settimeout(timeout)
     while True:
         opcode, data = ws.recv_data(control_frame=True)
         if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return int.from_bytes(data[:2], 'big')
+            return int.from_bytes(data[:2], 'big'), data[2:].decode()
+
+
+def close_code(ws, timeout=8):
+    """The close code of `close_frame`."""
+    return close_frame(ws, timeout)[0]
 
 
 class Listener:

@@ -265,6 +265,12 @@ ROUTES = {
         Case('/admin/schedule/{task}/' + action, admin_page(see('/admin/schedule')), kind='page')
         for action in ('run', 'pause', 'resume')],
     ('GET', '/admin/system'): [Case('/admin/system', admin_page(200), kind='page')],
+    ('GET', '/admin/tasks/<task>'): [Case('/admin/tasks/{task}', admin_page(200), kind='page',
+                                          missing=404)],
+    ('GET', '/admin/users'): [Case('/admin/users?q=example', admin_page(200), kind='page')],
+    ('POST', '/admin/users/<user_id>/reset-password'): [
+        Case('/admin/users/{user_to_reset}/reset-password', admin_page(200), kind='page',
+             missing=404, note='Sam, whom nothing else signs in as')],
     ('GET', '/admin/static/<filename>'): [Case('/admin/static/admin.css', public(200),
                                                kind='page')],
 
@@ -272,6 +278,8 @@ ROUTES = {
     ('GET', '/admin/api/jobs'): [Case('/admin/api/jobs?limit=5', admin_api(ADMIN_OK))],
     ('GET', '/admin/api/jobs/<job_id>'): [Case('/admin/api/jobs/{failed_job}',
                                                admin_api(ADMIN_OK), missing=404)],
+    ('GET', '/admin/api/jobs/<job_id>/graph'): [Case('/admin/api/jobs/{failed_job}/graph',
+                                                     admin_api(ADMIN_OK), missing=404)],
     ('DELETE', '/admin/api/jobs/<job_id>'): [Case('/admin/api/jobs/{revoked_job}',
                                                   admin_api(ADMIN_OK), missing=404)],
     ('POST', '/admin/api/jobs/<job_id>/delete'): [Case('/admin/api/jobs/{revoked_job}/delete',
@@ -291,6 +299,11 @@ ROUTES = {
         Case('/admin/api/schedule/{task}/' + action, admin_api(ADMIN_OK), missing=404)
         for action in ('run', 'pause', 'resume')],
     ('GET', '/admin/api/dead-letters'): [Case('/admin/api/dead-letters', admin_api(ADMIN_OK))],
+    ('GET', '/admin/api/users'): [Case('/admin/api/users?limit=5&q=example',
+                                       admin_api(ADMIN_OK))],
+    ('POST', '/admin/api/users/<user_id>/reset-password'): [
+        Case('/admin/api/users/{user_to_reset}/reset-password', admin_api(ADMIN_OK), missing=404,
+             note='Sam, whom nothing else signs in as')],
 }
 
 

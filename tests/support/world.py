@@ -218,6 +218,13 @@ class World:
         an admin."""
         return self.join(self.dan, self.one['ws'])
 
+    def user_to_reset(self):
+        """Sam, whose password an administrator resets: nothing else signs in as him, so
+        his reset ends no one else's sign-in. Made once (sign-ups are throttled)."""
+        if getattr(self, 'sam', None) is None:
+            self.sam = Actor(self.app, 'other', 'sam@example.com', 'Sam')
+        return self.sam.user_id
+
     def recorded(self, job_id, *states):
         def found():
             huey.ledger.flush()
@@ -254,12 +261,13 @@ class World:
                 'fresh_message': self.fresh_message, 'fresh_export': self.fresh_export,
                 'exports_idle': self.exports_idle, 'member_to_remove': self.member_to_remove,
                 'member_to_promote': self.member_to_promote, 'fresh_token': self.fresh_token,
+                'user_to_reset': self.user_to_reset,
                 'scheduled_job': self.scheduled_job, 'revoked_job': self.revoked_job}
         if missing:
             plain = dict.fromkeys(('ws', 'doc', 'channel', 'file', 'export', 'note', 'fresh_doc',
                                    'version', 'fresh_invite_id', 'fresh_file', 'fresh_message',
                                    'fresh_export', 'exports_idle', 'member_to_remove', 'member_to_promote',
-                                   'fresh_token'),
+                                   'fresh_token', 'user_to_reset'),
                                   MISSING_ID)
             plain.update(failed_job='no-such-job', scheduled_job='no-such-job',
                          revoked_job='no-such-job', fresh_invite='no-such-invite',
