@@ -22,11 +22,13 @@ def create_app(settings=None):
     from collab.enqueue import wake_dispatcher
     from collab.host_check import refuse_foreign_host
     from collab.jobs.outbox import dispatcher
+    from collab.jobs.queue_alerts import checker as queue_alerts
 
     settings = settings or Settings.from_env()
     prepare(settings)
     tasks.configure(settings)
     dispatcher.start()   # also sends what an earlier run accepted but could not queue
+    queue_alerts.start(settings)   # here too: only a web process sees that no consumer is alive
 
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.request_class = validation.Request   # a body limit per kind of request

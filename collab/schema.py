@@ -13,6 +13,8 @@ from playhouse.migrate import Operation, PostgresqlMigrator, SqliteMigrator, mig
 
 from collab.jobs.counts import install as install_job_counts
 from collab.jobs.args_index import install as install_job_search
+from collab.jobs.queue_alerts import install as install_queue_alerts
+from collab.jobs.totals import install as install_job_totals
 from collab.db import database, is_sqlite
 from collab.transactions import writing   # processes starting together wait their turn
 from collab.jobs.models import JOB_MODELS
@@ -60,9 +62,17 @@ def _token_names_and_expiry(migrator):
             migrator.add_column('apitoken', 'last_used_at', DateTimeField(null=True))]
 
 
+def _retried_jobs_and_error_search(migrator):
+    """A job an admin retried names the job that ran it again; the admin's search
+    over error text walks only the jobs that have one (a partial index)."""
+    return [migrator.add_column('job', 'retried_as', CharField(max_length=64, null=True)),
+            Operation(migrator, lambda _: SQL(
+                'CREATE INDEX IF NOT EXISTS job_error_set ON job (seq) WHERE error IS NOT NULL'))]
+
+
 # Each entry: (version, function(migrator) -> list of playhouse.migrate operations).
 MIGRATIONS = [(1, _leaner_job_indexes), (2, _outbox_recorded), (3, _invite_links),
-              (4, _token_names_and_expiry)]
+              (4, _token_names_and_expiry), (5, _retried_jobs_and_error_search)]
 
 
 # PostgreSQL advisory lock key held while the schema is created or migrated.
@@ -90,6 +100,8 @@ def create_schema():
                                   safe=True)
             install_job_counts()
             install_job_search()
+            install_job_totals()
+            install_queue_alerts()
             if fresh:
                 # A fresh schema already has every column: mark migrations as done.
                 for version, _ in MIGRATIONS:

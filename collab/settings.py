@@ -43,6 +43,7 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     push_webhook_url: str | None = field(default=None, repr=False)
     alert_webhook_url: str | None = field(default=None, repr=False)
+    alert_queue_wait: float = 300.0   # seconds the oldest queued job may wait
     metrics_token: str | None = field(default=None, repr=False)
     versions_keep: int = 50
     job_retention_days: int = 14
@@ -97,6 +98,7 @@ class Settings:
             admin_password=get.text('ADMIN_PASSWORD'),
             push_webhook_url=get.url('PUSH_WEBHOOK_URL', schemes=('http', 'https')),
             alert_webhook_url=get.url('ALERT_WEBHOOK_URL', schemes=('http', 'https')),
+            alert_queue_wait=get.number('ALERT_QUEUE_WAIT', 300.0, 1, 7 * 86400),
             metrics_token=get.text('METRICS_TOKEN'),
             versions_keep=get.integer('VERSIONS_KEEP', 50, 1, 100_000),
             job_retention_days=get.integer('JOB_RETENTION_DAYS', 14, 1, 3650),

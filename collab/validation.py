@@ -175,7 +175,9 @@ def no_nul(value, name):
 
 
 def email(data, name='email'):
-    value = text(data, name, 254).lower()
+    value = text(data, name, 254).lower()   # lower() can lengthen it: 'İ' is two characters
+    if len(value) > 254:
+        raise ApiError(400, f'{name} must be at most 254 characters', name)
     if not EMAIL_RE.match(value):
         raise ApiError(400, f'{name} is not a valid email address', name)
     return value

@@ -7,7 +7,7 @@ import functools
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
                    request, url_for)
 
-from collab import broadcast, fulltext, notifications, operations
+from collab import broadcast, export_progress, fulltext, notifications, operations
 from collab.access import require_manager, role_in
 from collab.api.activity import entry, feed
 from collab.auth import login_required
@@ -65,13 +65,15 @@ def create_workspace():
 @bp.get(f'/w/<{ID}:row_id>')
 @member_only(Workspace, 'workspace')
 def workspace(ws):
+    recent = list(ws.exports.order_by(Export.id.desc()).limit(5))
     return render_template(
         'workspace.html', workspace=ws,
         documents=ws.documents.order_by(Document.updated_at.desc()),
         channels=ws.channels.order_by(Channel.name),
         members=Member.select(Member, User).join(User).where(Member.workspace == ws),
         files=ws.files.order_by(File.id.desc()),
-        exports=ws.exports.order_by(Export.id.desc()).limit(5),
+        exports=recent,
+        export_progress=export_progress.of_exports(recent),
         activity=[entry(a) for a in feed(ws.id, 20)],
         online=broadcast.online_users(current_app.config['SETTINGS']).online_user_ids())
 

@@ -8,6 +8,7 @@ from the environment, as `python run.py worker` would: a script that imports
 """
 import importlib
 
+from collab.jobs import outbox
 from collab.jobs.instance import huey
 from tasks import activity, documents, housekeeping, notifications, online_status, workspaces  # noqa: F401
 
@@ -17,7 +18,12 @@ def configure(settings, storage=None):
     the extra task modules they name (TASK_MODULES)."""
     for module in settings.task_modules:
         importlib.import_module(module)
-    return huey.configure(settings, storage)
+    configured = huey.configure(settings, storage)
+    # Every process that runs jobs sends what they accept in their transaction
+    # (collab.jobs.effects) from its own outbox dispatcher: a worker does not
+    # wait for a web process to do it.
+    outbox.dispatcher.start()
+    return configured
 
 
 def configure_from_environment():

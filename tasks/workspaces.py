@@ -4,7 +4,7 @@ import logging
 from huey import crontab, group
 from huey.utils import SKIPPED, Error
 
-from collab import exports, invites
+from collab import export_progress, exports, invites
 from collab.models import Export
 from tasks.notifications import send_notification
 from collab.jobs.effects import after_commit
@@ -51,7 +51,9 @@ def _part(export_id, build):
     export = exports.get(export_id)
     if export is None:
         return []
-    return build(huey.settings, export)
+    names = build(huey.settings, export)
+    export_progress.part_done(huey.settings, export)   # "2 of 3 parts done", live
+    return names
 
 
 @huey.task(exactly_once=True)

@@ -6,7 +6,7 @@ import time
 
 from collab import activity
 from collab.jobs.instance import huey
-from tests.sample_tasks import calls, succeed
+from tests.sample_tasks import calls, leave_mark, succeed
 
 
 @huey.task(exactly_once=True, retries=3, retry_delay=0)
@@ -39,3 +39,9 @@ def slow_write(workspace_id, action, seconds):
 def add_once(a, b):
     calls['add_once'].append((a, b))
     return a + b
+
+
+@huey.task(exactly_once=True)
+def mark_later(directory, name):
+    """Leaves the mark through a job of its own, accepted with this job's effect."""
+    leave_mark(directory, name)

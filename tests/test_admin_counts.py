@@ -80,8 +80,9 @@ def test_metrics_serve_prometheus_text_to_an_admin(client, admin, app):
     response = client.get('/metrics', headers=admin)
     assert response.status_code == 200 and response.mimetype == 'text/plain'
     text = response.get_data(as_text=True)
-    assert 'collab_jobs{task="t.m",state="failed"} 1' in text
-    for name in ('collab_queue_depth', 'collab_job_duration_seconds', 'collab_consumers_alive'):
+    assert 'collab_jobs_total{state="failed",task="t.m"} 1.0' in text
+    for name in ('collab_jobs', 'collab_queue_depth', 'collab_job_duration_seconds',
+                 'collab_job_queue_wait_seconds', 'collab_consumers_alive'):
         assert f'# TYPE {name}' in text
 
 

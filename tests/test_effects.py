@@ -158,5 +158,8 @@ def test_push_and_alert_webhooks_carry_the_job_id_as_idempotency_key(
 
     webhook.requests.clear()
     failed = always_fail('alerted')
-    wait_until(lambda: webhook.requests, timeout=20, message='the alert webhook')
-    assert webhook.requests[0]['idempotency_key'] == failed.id
+
+    def alerted():
+        return [r for r in webhook.requests if failed.id in r['body'].get('text', '')]
+    [alert] = wait_until(alerted, timeout=20, message='the alert webhook')
+    assert alert['idempotency_key'] == failed.id

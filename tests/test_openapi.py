@@ -83,3 +83,22 @@ def test_an_id_too_large_for_the_database_is_a_404_for_every_method(client, team
         assert 'error' in response.get_json()
     assert client.get(f'/api/documents/{2**63 - 1}', headers=team.ann).status_code == 404
     assert client.get(f"/api/documents/{team.document()['id']}", headers=team.ann).status_code == 200
+
+
+def test_a_name_that_lower_case_makes_too_long_is_a_400(client, team):
+    """'İ' lower-cased is two characters: 80 of them made a channel name of 160, past
+    the column's 80 (a 500 on PostgreSQL, which enforces it)."""
+    response = client.post(f'/api/workspaces/{team.ws_id}/channels', json={'name': 'İ' * 80},
+                           headers=team.ann)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()['field'] == 'name'
+    assert client.post(f'/api/workspaces/{team.ws_id}/channels', json={'name': 'İ' * 40},
+                       headers=team.ann).status_code == 201
+
+
+def test_an_email_that_lower_case_makes_too_long_is_a_400(client):
+    email = 'ann@' + 'İ' * 240 + '.org'   # 248 characters; 488 in lower case
+    response = client.post('/api/auth/register', json={'email': email, 'name': 'Ann',
+                                                       'password': 'correct horse'})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()['field'] == 'email'

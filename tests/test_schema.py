@@ -25,7 +25,8 @@ def job_indexes():
 def first_release_schema():
     """Turn the test's database into the first release's: its job indexes, an outbox
     without the `recorded` column, invites without use counts, API tokens without a
-    name, expiry or last use, and no migration applied yet."""
+    name, expiry or last use, jobs without `retried_as` or the error index, and no
+    migration applied yet."""
     for name, column in OLD_JOB_INDEXES.items():
         database.execute_sql(f'CREATE INDEX {name} ON job ({column})')
     migrator = SqliteMigrator(database.obj) if is_sqlite() else PostgresqlMigrator(database.obj)
@@ -34,6 +35,8 @@ def first_release_schema():
             migrator.add_not_null('invite', 'email'))      # migration 3's
     migrate(*(migrator.drop_column('apitoken', column)      # migration 4's
               for column in ('name', 'expires_at', 'last_used_at')))
+    database.execute_sql('DROP INDEX job_error_set')        # migration 5's
+    migrate(migrator.drop_column('job', 'retried_as'))
     SchemaVersion.delete().execute()
 
 
@@ -43,7 +46,8 @@ def test_a_database_from_before_drops_the_job_indexes_the_ledger_paid_for(app, d
     indexes = job_indexes()
     assert not indexes & set(OLD_JOB_INDEXES)
     assert {'job_parent_set', 'job_pipeline_set', 'job_group_set', 'job_task_seq',
-            'job_finished_state'} <= indexes
+            'job_finished_state', 'job_error_set'} <= indexes
+    assert 'retried_as' in {c.name for c in database.get_columns('job')}
     assert 1 in {row.version for row in SchemaVersion.select()}
     create_schema()   # a second start changes nothing
     assert job_indexes() == indexes

@@ -2,9 +2,11 @@
 from flask import Blueprint, jsonify, request
 
 from collab import validation as v
-from collab.admin import job_actions, queries, schedule, stats
+from collab.admin import job_actions, queries, schedule, stats, workflow
+from collab.jobs import progress
 from collab.jobs.counts import state_counts
 from collab.admin.filters import JobFilter
+from collab.admin.tab_counts import tab_counts
 from collab.auth import admin_required
 
 bp = Blueprint('admin_api', __name__, url_prefix='/admin/api')
@@ -17,13 +19,20 @@ def jobs():
         JobFilter.from_mapping(request.args),
         limit=v.int_arg('limit', 50, 1, queries.MAX_LIMIT),
         cursor=v.int_arg('cursor', None, 0, 2**62))
-    return jsonify({'jobs': [j.to_dict() for j in jobs], 'next_cursor': next_cursor})
+    return jsonify({'jobs': progress.attach_to([j.to_dict() for j in jobs]),
+                    'next_cursor': next_cursor})
 
 
 @bp.get('/jobs/<job_id>')
 @admin_required
 def job(job_id):
     return jsonify(queries.job_detail(job_id))
+
+
+@bp.get('/jobs/<job_id>/graph')
+@admin_required
+def job_graph(job_id):
+    return jsonify(workflow.graph(job_id))
 
 
 @bp.post('/jobs/<job_id>/retry')
@@ -36,6 +45,12 @@ def retry(job_id):
 @admin_required
 def revoke(job_id):
     return jsonify(job_actions.revoke_job(job_id))
+
+
+@bp.post('/jobs/<job_id>/run')
+@admin_required
+def run_now(job_id):
+    return jsonify(job_actions.run_job_now(job_id))
 
 
 @bp.delete('/jobs/<job_id>')
@@ -57,10 +72,16 @@ def bulk_revoke():
     return jsonify(job_actions.bulk_revoke(JobFilter.from_mapping(_body())))
 
 
+@bp.post('/jobs/delete')
+@admin_required
+def bulk_delete():
+    return jsonify(job_actions.delete_matching(JobFilter.from_mapping(_body())))
+
+
 @bp.get('/counts')
 @admin_required
 def counts():
-    return jsonify({'counts': state_counts(request.args.get('task') or None)})
+    return jsonify(tab_counts(JobFilter.from_mapping(request.args)).to_dict())
 
 
 @bp.get('/stats')

@@ -4,9 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from collab import validation
+from collab.db import is_sqlite
 from collab.errors import ApiError
-from collab.jobs.models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRYING, REVOKED,
-                               RUNNING, SCHEDULED, STATES, SUCCEEDED, Job)
+from collab.jobs import job_logs
+from collab.jobs.models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRIED, RETRYING,
+                               REVOKED, RUNNING, SCHEDULED, STATES, SUCCEEDED, Job)
 
 # The dashboard's tabs: (key, label, states).
 TABS = (
@@ -16,10 +18,18 @@ TABS = (
     ('retrying', 'Retrying', (RETRYING,)),
     ('failed', 'Failed', (FAILED,)),
     ('succeeded', 'Succeeded', (SUCCEEDED,)),
-    ('ended', 'Revoked / expired / interrupted', (REVOKED, EXPIRED, INTERRUPTED)),
+    ('ended', 'Revoked / expired / interrupted / retried',
+     (REVOKED, EXPIRED, INTERRUPTED, RETRIED)),
 )
-TAB_STATES = {key: states for key, _, states in TABS}
+# Filters within a tab: (key, label, states, the tab they narrow).
+SUB_TABS = (('retried', 'Retried', (RETRIED,), 'ended'),)
+TAB_STATES = {key: states for key, _, states in TABS} | {
+    key: states for key, _, states, _ in SUB_TABS}
+TAB_OF = {key: key for key, _, _ in TABS} | {key: tab for key, _, _, tab in SUB_TABS}
 MAX_QUERY = 200
+# A search this long or longer also matches the jobs whose id starts with it:
+# shorter prefixes match too many ids to mean one job.
+ID_PREFIX_MIN = 8
 
 
 @dataclass
@@ -50,8 +60,40 @@ class JobFilter:
         if self.until:
             found.append(Job.enqueued_at < self.until)
         if self.q:
-            found.append(Job.args.cast('text').contains(self.fragment))
+            found.append(self.text_condition())
         return found
+
+    def text_condition(self):
+        """The search: argument text, error text, or (8+ characters) an id prefix."""
+        condition = (Job.args.cast('text').contains(self.fragment) | self.error_condition()
+                     | self.log_condition())
+        if self.id_prefix:
+            condition |= self.id_prefix_condition()
+        return condition
+
+    def log_condition(self):
+        """Log text: only jobs that logged have log rows (collab/jobs/job_logs.py)."""
+        return Job.job_id.in_(job_logs.matching_job_ids(self.fragment))
+
+    def error_condition(self):
+        return Job.error.is_null(False) & Job.error.contains(self.q)
+
+    @property
+    def id_prefix(self):
+        """The search as the start of a job id, or None when too short to be one."""
+        return self.q if self.q and len(self.q) >= ID_PREFIX_MIN else None
+
+    def id_prefix_condition(self):
+        if not is_sqlite():
+            # Comparisons follow the database's collation there, which may not be bytewise.
+            return Job.job_id.startswith(self.id_prefix)
+        # A range rather than LIKE (which SQLite runs case-blind): the job_id index answers it.
+        return (Job.job_id >= self.id_prefix) & (Job.job_id < self.id_prefix + '\uffff')
+
+    @property
+    def narrows_counts(self):
+        """Whether counts need the matching rows: a search or a time range."""
+        return bool(self.q or self.since or self.until)
 
     @property
     def fragment(self):

@@ -1,14 +1,21 @@
-"""GET /metrics: Prometheus text for an admin, or for a scraper holding METRICS_TOKEN
-(`Authorization: Bearer <METRICS_TOKEN>`)."""
+"""GET /metrics: Prometheus metrics for an admin, or for a scraper holding METRICS_TOKEN
+(`Authorization: Bearer <METRICS_TOKEN>`).
+
+Every value is read from shared state at scrape time (the cumulative totals
+in collab.jobs.totals, the queue, the consumers' heartbeats), not kept in
+this process: any web process answers the same, and a restart loses nothing.
+"""
 from flask import Blueprint, Response, g
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from collab.admin import stats
-from collab.jobs.counts import task_state_counts
 from collab.errors import ApiError
 from collab.jobs.models import live_consumers
+from collab.jobs.queue_alerts import oldest_wait_seconds
+from collab.jobs.totals import BUCKETS, DURATION, QUEUE_WAIT, finish_totals, histograms
 
 bp = Blueprint('metrics', __name__)
-CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 
 @bp.get('/metrics')
@@ -16,41 +23,51 @@ def metrics():
     user = g.get('user')
     if g.get('auth') != 'metrics' and not (user is not None and user.is_admin):
         raise ApiError(403 if user is not None else 401, 'an admin or the METRICS_TOKEN is required')
-    return Response(render_metrics(), content_type=CONTENT_TYPE)
+    return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
 
 
-def _label(value):
-    return str(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
+def _histogram(name, help_text, metric, observed):
+    family = HistogramMetricFamily(name, help_text, labels=['task'])
+    bounds = [str(float(bound)) for bound in BUCKETS[metric]] + ['+Inf']
+    for task, (counts, seconds) in sorted(observed.items()):
+        cumulative, running = [], 0
+        for bound, n in zip(bounds, counts):
+            running += n
+            cumulative.append((bound, running))
+        family.add_metric([task], cumulative, seconds)
+    return family
 
 
-def _metric(lines, name, kind, help_text, samples):
-    lines.append(f'# HELP {name} {help_text}')
-    lines.append(f'# TYPE {name} {kind}')
-    for labels, value in samples:
-        label_text = ','.join(f'{k}="{_label(v)}"' for k, v in labels.items())
-        lines.append(f'{name}{{{label_text}}} {value}' if label_text else f'{name} {value}')
+def _gauge(name, help_text, value):
+    family = GaugeMetricFamily(name, help_text)
+    family.add_metric([], float('nan') if value is None else value)
+    return family
 
 
-def render_metrics():
-    lines = []
-    _metric(lines, 'collab_jobs', 'gauge', 'Recorded jobs by task and state.',
-            [({'task': t, 'state': s}, n) for (t, s), n in sorted(task_state_counts().items())])
-    depth = stats.queue_depth()
-    _metric(lines, 'collab_queue_depth', 'gauge', 'Messages waiting in the queue.',
-            [({}, depth['queued'] if depth['queued'] is not None else 'NaN')])
-    _metric(lines, 'collab_schedule_depth', 'gauge', 'Messages waiting in the schedule.',
-            [({}, depth['scheduled'] if depth['scheduled'] is not None else 'NaN')])
-    slow = stats.slow_stats()
-    durations = []
-    for row in slow['tasks']:
-        for quantile, key in (('0.5', 'p50_ms'), ('0.95', 'p95_ms')):
-            if row[key] is not None:
-                durations.append(({'task': row['task'], 'quantile': quantile}, row[key] / 1000))
-    _metric(lines, 'collab_job_duration_seconds', 'summary',
-            'Job run time over each task\'s recent runs.', durations)
-    hour = slow['hour']
-    _metric(lines, 'collab_jobs_finished_last_hour', 'gauge', 'Jobs finished in the last hour.',
-            [({'state': 'succeeded'}, hour['succeeded']), ({'state': 'failed'}, hour['failed'])])
-    _metric(lines, 'collab_consumers_alive', 'gauge', 'Consumer processes with a recent heartbeat.',
-            [({}, live_consumers().count())])
-    return '\n'.join(lines) + '\n'
+class LedgerCollector:
+    """Yields the metric families from the database and the queue, per scrape."""
+
+    def collect(self):
+        jobs = CounterMetricFamily('collab_jobs', 'Jobs that reached a final state, '
+                                   'by task and state.', labels=['task', 'state'])
+        for (task, state), n in sorted(finish_totals().items()):
+            jobs.add_metric([task, state], n)
+        yield jobs
+        observed = histograms()
+        yield _histogram('collab_job_duration_seconds', 'Run time of finished jobs.',
+                         DURATION, observed[DURATION])
+        yield _histogram('collab_job_queue_wait_seconds', 'Time from a job being due '
+                         'to its run starting.', QUEUE_WAIT, observed[QUEUE_WAIT])
+        depth = stats.queue_depth()
+        yield _gauge('collab_queue_depth', 'Messages waiting in the queue.', depth['queued'])
+        yield _gauge('collab_schedule_depth', 'Messages waiting in the schedule.',
+                     depth['scheduled'])
+        yield _gauge('collab_consumers_alive', 'Consumer processes with a recent heartbeat.',
+                     live_consumers().count())
+        yield _gauge('collab_queue_oldest_wait_seconds', 'How long the oldest queued job '
+                     'has waited.', oldest_wait_seconds())
+
+
+# auto_describe off: describing would run the queries once more at registration.
+REGISTRY = CollectorRegistry(auto_describe=False)
+REGISTRY.register(LedgerCollector())

@@ -2,7 +2,8 @@
 never one per row, never a count over the job table."""
 import heapq
 
-from collab.jobs import args_index
+from collab.admin import text_search
+from collab.jobs import args_index, job_logs, progress
 from collab.jobs.counts import task_state_counts
 from collab.admin.filters import JobFilter
 from collab.errors import ApiError
@@ -16,11 +17,12 @@ LIST_FIELDS = [f for f in Job._meta.sorted_fields if f.name != 'message']
 SCAN_ROWS = 20_000
 
 
-def list_jobs(job_filter=None, limit=50, cursor=None):
-    """Newest first; `cursor` is the last seen job's seq. Returns (jobs, next_cursor)."""
+def list_jobs(job_filter=None, limit=50, cursor=None, fields=LIST_FIELDS):
+    """Newest first; `cursor` is the last seen job's seq. Returns (jobs, next_cursor).
+    `fields` must hold Job.seq (the merge's order)."""
     job_filter = job_filter or JobFilter()
     if job_filter.q:
-        exact = _exact_id_match(job_filter, cursor)
+        exact = _exact_id_match(job_filter, cursor, fields)
         if exact is not None:
             return exact, None
     states = job_filter.states or (None,)
@@ -29,25 +31,32 @@ def list_jobs(job_filter=None, limit=50, cursor=None):
     # One indexed (state, seq) walk per state, merged: an IN over several
     # states would make the database sort every matching row.
     walks = [_page_query(job_filter, state, limit + 1, cursor,
-                         None if _few_jobs(counts, job_filter.task, state) else search)
+                         None if _few_jobs(counts, job_filter.task, state) else search, fields)
              for state in states]
     jobs = list(heapq.merge(*walks, key=lambda job: -job.seq))[:limit + 1]
     next_cursor = jobs[limit - 1].seq if len(jobs) > limit else None
     return jobs[:limit], next_cursor
 
 
-def _page_query(job_filter, state, limit, cursor, search=None):
+def _page_query(job_filter, state, limit, cursor, search=None, fields=LIST_FIELDS):
     conditions = job_filter.conditions()
     if state:
         conditions.append(Job.state == state)
-    if search is not None:
-        return args_index.newest(search, LIST_FIELDS, conditions, limit, cursor)
-    query = Job.select(*LIST_FIELDS)
-    for condition in conditions:
-        query = query.where(condition)
-    if cursor is not None:
-        query = query.where(Job.seq < cursor)
-    return list(query.order_by(Job.seq.desc()).limit(limit))
+
+    def scan(conditions, limit, cursor):
+        query = Job.select(*fields)
+        for condition in conditions:
+            query = query.where(condition)
+        if cursor is not None:
+            query = query.where(Job.seq < cursor)
+        return list(query.order_by(Job.seq.desc()).limit(limit))
+
+    if search is None:
+        return scan(conditions, limit, cursor)
+    # The args index finds argument text only; error text and id prefixes have walks of their own.
+    walks = [args_index.newest(search, fields, conditions, limit, cursor),
+             *text_search.other_walks(job_filter, scan, conditions, limit, cursor)]
+    return text_search.newest_first(walks, limit)
 
 
 def _few_jobs(counts, task, state):
@@ -59,11 +68,11 @@ def _few_jobs(counts, task, state):
                if task in (None, row_task) and state in (None, row_state)) <= SCAN_ROWS
 
 
-def _exact_id_match(job_filter, cursor):
+def _exact_id_match(job_filter, cursor, fields=LIST_FIELDS):
     """A search for a job id finds that job (if it also passes the other filters)."""
     if cursor is not None:
         return None
-    job = Job.select(*LIST_FIELDS).where(Job.job_id == job_filter.q).first()
+    job = Job.select(*fields).where(Job.job_id == job_filter.q).first()
     if job is None:
         return None
     passes = (not job_filter.states or job.state in job_filter.states) and \
@@ -90,11 +99,23 @@ def attempts_of(job):
 
 def job_detail(job_id):
     job = get_job(job_id)
-    data = job.to_dict()
-    data['attempts_log'] = [a.to_dict(n) for n, a in enumerate(attempts_of(job), start=1)]
+    data = progress.attach_to([job.to_dict()])[0]
+    logs = job_logs.logs_by_attempt(job.job_id)
+    data['attempts_log'] = [a.to_dict(n) | {'logs': logs.get(a.started_at, [])}
+                            for n, a in enumerate(attempts_of(job), start=1)]
+    data['retried_from'] = retried_from(job)
     data['related'] = [describe_relation(job, other) | other.to_dict()
                        for other in related_jobs(job)]
     return data
+
+
+def retried_from(job):
+    """The id of the job an admin retried as this one, or None. A retry makes its
+    new job a child of the old one (collab.jobs.control.retry_message)."""
+    if not job.parent_id:
+        return None
+    return Job.select(Job.job_id).where((Job.job_id == job.parent_id)
+                                        & (Job.retried_as == job.job_id)).scalar()
 
 
 def related_jobs(job, limit=100):

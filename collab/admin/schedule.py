@@ -4,6 +4,7 @@ from datetime import timedelta
 from collab.fields import iso, utcnow
 from collab.jobs.models import Job
 from collab.jobs import control
+from collab.admin import schedule_words
 
 LOOKAHEAD_MINUTES = 8 * 24 * 60   # a weekly crontab is due within 7 days
 _next_run_cache = {}
@@ -29,7 +30,8 @@ def last_run(name):
 
 
 def periodic_schedule(now=None):
-    """[{task, description, paused, next_run, last_run}] sorted by name."""
+    """[{task, description, paused, next_run, every, next_runs, last_run}] sorted by name
+    (`every`: the schedule in words; `next_runs`: the next three)."""
     now = now or utcnow()
     entries = []
     for name, task_class in sorted(control.periodic_tasks().items()):
@@ -39,6 +41,9 @@ def periodic_schedule(now=None):
             'description': (task_class.__doc__ or '').strip().split('\n')[0],
             'paused': control.is_paused(name),
             'next_run': iso(next_run(name, task_class, now)),
+            'every': schedule_words.describe(schedule_words.schedule_function(task_class)),
+            'next_runs': [iso(m) for m in schedule_words.next_runs(
+                schedule_words.schedule_function(task_class), now)],
             'last_run': None if last is None else {
                 'id': last.job_id, 'state': last.state, 'enqueued_at': iso(last.enqueued_at),
                 'finished_at': iso(last.finished_at), 'error': last.error},

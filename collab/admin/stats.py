@@ -15,7 +15,6 @@ from collab.jobs.models import FAILED, SUCCEEDED, ConsumerProcess, Job, CONSUMER
 WINDOWS = {'hour': (timedelta(hours=1), timedelta(minutes=5)),
            'day': (timedelta(days=1), timedelta(hours=1))}
 DURATION_SAMPLE = 500
-CHART_SIZE = (240, 48)
 
 
 def percentile(sorted_values, fraction):
@@ -33,28 +32,31 @@ SLOT_SQL = {
 }
 WINDOW_SQL = """
     SELECT state, {slot} AS slot, COUNT(*) FROM job
-    WHERE finished_at >= {p} AND finished_at <= {p} AND {state} IN ('succeeded', 'failed')
+    WHERE finished_at >= {p} AND finished_at <= {p} AND {state} IN ('succeeded', 'failed'){task}
     GROUP BY state, slot"""
 
 
-def _slot_counts(start, end, step):
+def _slot_counts(start, end, step, task=None):
     dialect = 'sqlite' if is_sqlite() else 'postgres'
     p = database.param
-    # SQLite's unary + keeps its planner off the (state, seq) index.
+    # SQLite's unary + keeps its planner off the (state, seq) index (and the
+    # (task, seq) one: the window's finished_at range is the narrow side).
     state = '+state' if dialect == 'sqlite' else 'state'
-    sql = WINDOW_SQL.format(slot=SLOT_SQL[dialect].format(p=p), p=p, state=state)
-    cursor = database.execute_sql(sql, (start, step.total_seconds(), start, end))
-    return cursor.fetchall()
+    task_sql = '' if task is None else f" AND {'+task' if dialect == 'sqlite' else 'task'} = {p}"
+    sql = WINDOW_SQL.format(slot=SLOT_SQL[dialect].format(p=p), p=p, state=state, task=task_sql)
+    params = (start, step.total_seconds(), start, end) + (() if task is None else (task,))
+    return database.execute_sql(sql, params).fetchall()
 
 
-def window_stats(name, now=None):
-    """Finished jobs in the last hour or day: totals, failure rate and buckets for a chart."""
+def window_stats(name, now=None, task=None):
+    """Finished jobs (of one task, or all) in the last hour or day: totals,
+    failure rate and buckets for a chart."""
     now = now or utcnow()
     span, step = WINDOWS[name]
     start = now - span
     count = int(span / step)
     succeeded, failed = [0] * count, [0] * count
-    for state, slot, n in _slot_counts(start, now, step):
+    for state, slot, n in _slot_counts(start, now, step, task):
         slot = min(count - 1, max(0, int(slot)))
         (failed if state == FAILED else succeeded)[slot] += n
     total_ok, total_failed = sum(succeeded), sum(failed)
@@ -97,24 +99,6 @@ def consumers(limit=50):
     rows = ConsumerProcess.select().order_by(ConsumerProcess.last_heartbeat.desc()).limit(limit)
     return [c.to_dict(alive=c.stopped_at is None and c.last_heartbeat >= dead_before)
             for c in rows]
-
-
-def chart_points(buckets, key, peak):
-    """An SVG polyline's points for one series, scaled to CHART_SIZE."""
-    width, height = CHART_SIZE
-    if not buckets:
-        return ''
-    step = width / max(1, len(buckets) - 1)
-    return ' '.join(f'{i * step:.1f},{height - (b[key] / peak * (height - 2) if peak else 0):.1f}'
-                    for i, b in enumerate(buckets))
-
-
-def chart(window):
-    """Data for the server-drawn SVG chart of a window."""
-    peak = max((b['succeeded'] + b['failed'] for b in window['buckets']), default=0)
-    return {'width': CHART_SIZE[0], 'height': CHART_SIZE[1], 'peak': peak,
-            'succeeded': chart_points(window['buckets'], 'succeeded', peak),
-            'failed': chart_points(window['buckets'], 'failed', peak)}
 
 
 # Hour and day windows and per-task percentiles move slowly but cost tens of

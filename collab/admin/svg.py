@@ -15,8 +15,8 @@ STATE_COLOURS = {
 }
 OTHER_STATE = ('#eceef1', '#3c4350')
 
-NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 190, 46, 60, 16, 8
-TASK_CHARS = 26
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 220, 46, 60, 16, 8
+TASK_CHARS = 27   # about 7.5 px a character at 12 px bold
 
 
 def _short(text, limit):
@@ -136,6 +136,9 @@ def line_chart(title, series, x_labels, y_label):
                               for i, v in run)
             parts.append(f'<polyline class="series" data-series="{escape(label)}" fill="none" '
                          f'stroke="{colour}" stroke-width="1.5" points="{coords}"/>')
+            if len(run) == 1:   # a lone value draws no line: mark it
+                x, y = coords.split(',')
+                parts.append(f'<circle cx="{x}" cy="{y}" r="2" fill="{colour}"/>')
     parts += _legend(series)
     parts.append('</svg>')
     return Markup(''.join(parts))

@@ -6,7 +6,7 @@ import logging
 import secrets
 
 from flask import g, jsonify, make_response, render_template, request
-from peewee import SQL, Expression, NodeList, fn
+from peewee import OP, SQL, Expression, NodeList, fn
 
 from collab import users, validation as v
 from collab.admin.api import bp as api_bp
@@ -24,6 +24,8 @@ MAX_LIMIT = 500
 MAX_QUERY = 254   # the longest email
 # token_urlsafe(12): 16 characters, 96 random bits; over users.MIN_PASSWORD.
 TEMPORARY_PASSWORD_BYTES = 12
+# Never the password hash: a list has no use for it.
+LISTED = [User.id, User.email, User.name, User.is_admin, User.created_at]
 LIKE_ESCAPE = '!'   # not a backslash: SQLite and PostgreSQL quote that differently
 
 
@@ -33,7 +35,7 @@ def list_users(q=None, limit=PAGE_SIZE, cursor=None):
     """Newest first; `cursor` is the last seen user's id. Returns (rows, next_cursor).
     Three queries per page, whatever its size: the users, then their sessions and
     tokens counted together."""
-    query = User.select().order_by(User.id.desc()).limit(limit + 1)
+    query = User.select(*LISTED).order_by(User.id.desc()).limit(limit + 1)
     if q:
         query = query.where(_email_contains(q))
     if cursor is not None:
@@ -46,24 +48,34 @@ def list_users(q=None, limit=PAGE_SIZE, cursor=None):
 
 def _email_contains(q):
     """A case-insensitive substring match, with LIKE's wildcards taken literally."""
-    escaped = ''.join(LIKE_ESCAPE + c if c in f'%_{LIKE_ESCAPE}' else c for c in q.lower())
-    return Expression(fn.LOWER(User.email), 'LIKE',
+    escaped = ''.join(LIKE_ESCAPE + c if c in f'%_{LIKE_ESCAPE}' else c for c in q)
+    # ILIKE: PostgreSQL's; peewee writes SQLite's LIKE, which ignores ASCII case.
+    return Expression(User.email, OP.ILIKE,
                       NodeList((f'%{escaped}%', SQL(f"ESCAPE '{LIKE_ESCAPE}'"))))
 
 
 def _with_sign_ins(page):
     ids = [user.id for user in page]
-    now = utcnow()
-    sessions = {row.user_id: row for row in (
-        LoginSession.select(LoginSession.user, fn.COUNT(LoginSession.id).alias('n'),
-                            fn.MAX(LoginSession.created_at).alias('newest'))
-        .where(LoginSession.user.in_(ids), LoginSession.expires_at > now)
-        .group_by(LoginSession.user))} if ids else {}
-    tokens = {row.user_id: row.n for row in (
-        ApiToken.select(ApiToken.user, fn.COUNT(ApiToken.id).alias('n'))
-        .where(ApiToken.user.in_(ids), ApiToken.expires_at > now)
-        .group_by(ApiToken.user))} if ids else {}
+    sessions = _live_sessions(ids) if ids else {}
+    tokens = _live_tokens(ids) if ids else {}
     return [user_row(user, sessions.get(user.id), tokens.get(user.id, 0)) for user in page]
+
+
+def _live_sessions(ids):
+    """{user id: row with `n` live sessions and the `newest` one's start}."""
+    query = (LoginSession.select(LoginSession.user, fn.COUNT(LoginSession.id).alias('n'),
+                                 fn.MAX(LoginSession.created_at).alias('newest'))
+             .where(LoginSession.user.in_(ids), LoginSession.expires_at > utcnow())
+             .group_by(LoginSession.user))
+    return {row.user_id: row for row in query}
+
+
+def _live_tokens(ids):
+    """{user id: how many tokens that have not expired}."""
+    query = (ApiToken.select(ApiToken.user, fn.COUNT(ApiToken.id).alias('n'))
+             .where(ApiToken.user.in_(ids), ApiToken.expires_at > utcnow())
+             .group_by(ApiToken.user))
+    return {row.user_id: row.n for row in query}
 
 
 def user_row(user, sessions=None, tokens=0):

@@ -4,9 +4,15 @@ seconds. Actions are CSRF-checked form POSTs answered with a flashed message."""
 from flask import (Blueprint, flash, redirect, render_template, request, url_for)
 
 from collab import validation as v
-from collab.admin import job_actions, format, queries, schedule, stats
+from collab.admin import charts, job_actions, format, queries, schedule, stats, workflow
+from collab.jobs import progress
 from collab.jobs.counts import state_counts, task_names
 from collab.admin.filters import TABS, JobFilter
+from collab.jobs.control import periodic_tasks as schedule_tasks
+from collab.admin.filters import SUB_TABS, TAB_OF
+from collab.admin.tab_counts import tab_counts
+from collab.admin.bulk_buttons import bulk_buttons
+from collab.jobs.models import FAILED
 from collab.auth import admin_required
 from collab.errors import ApiError
 
@@ -50,26 +56,32 @@ def jobs():
     job_filter = JobFilter.from_mapping(request.args)
     cursor = v.int_arg('cursor', None, 0, 2**62)
     rows, next_cursor = queries.list_jobs(job_filter, PAGE_SIZE, cursor)
-    return _render('admin/jobs.html', 'admin/_jobs_live.html', jobs=[j.to_dict() for j in rows],
+    counts = tab_counts(job_filter)
+    bulk = bulk_buttons(job_filter, counts, state_counts().get(FAILED, 0))
+    return _render('admin/jobs.html', 'admin/_jobs_live.html',
+                   jobs=progress.attach_to([j.to_dict() for j in rows]),
                    next_cursor=next_cursor, cursor=cursor, filter=job_filter, tabs=TABS,
-                   counts=state_counts(job_filter.task), task_names=task_names())
+                   counts=counts, task_names=task_names(), sub_tabs=SUB_TABS, tab_of=TAB_OF,
+                   bulk=bulk)
 
 
 @bp.get('/jobs/<job_id>')
 @admin_required
 def job(job_id):
     detail = queries.job_detail(job_id)
-    return _render('admin/job.html', 'admin/_job_live.html', job=detail,
+    graph = workflow.graph_svg(job_id, lambda other: url_for('admin.job', job_id=other))
+    return _render('admin/job.html', 'admin/_job_live.html', job=detail, workflow_graph=graph,
                    retryable=detail['state'] in job_actions.RETRYABLE,
                    revocable=detail['state'] in job_actions.REVOCABLE,
-                   deletable=detail['state'] in job_actions.DELETABLE)
+                   deletable=detail['state'] in job_actions.DELETABLE,
+                   runnable=detail['state'] in job_actions.RUNNABLE_NOW)
 
 
-@bp.post('/jobs/<job_id>/<any(retry, revoke, delete):action>')
+@bp.post('/jobs/<job_id>/<any(retry, revoke, delete, run):action>')
 @admin_required
 def job_action(job_id, action):
     handler = {'retry': job_actions.retry_job, 'revoke': job_actions.revoke_job,
-               'delete': job_actions.delete_job}[action]
+               'delete': job_actions.delete_job, 'run': job_actions.run_job_now}[action]
     outcome = _flash_outcome(handler, job_id)
     if outcome and action == 'retry':
         return _see(url_for('admin.job', job_id=outcome['job_id']))
@@ -78,11 +90,12 @@ def job_action(job_id, action):
     return _see(url_for('admin.job', job_id=job_id))
 
 
-@bp.post('/jobs/bulk/<any(retry, revoke):action>')
+@bp.post('/jobs/bulk/<any(retry, revoke, delete):action>')
 @admin_required
 def bulk_action(action):
     job_filter = JobFilter.from_mapping(request.form)
-    handler = job_actions.bulk_retry if action == 'retry' else job_actions.bulk_revoke
+    handler = {'retry': job_actions.bulk_retry, 'revoke': job_actions.bulk_revoke,
+               'delete': job_actions.delete_matching}[action]
     _flash_outcome(handler, job_filter)
     return _see(url_for('admin.jobs', **job_filter.as_args()))
 
@@ -107,10 +120,20 @@ def periodic_action(task, action):
 @admin_required
 def system():
     data = stats.dashboard_stats()
-    charts = {name: stats.chart(data[name]) for name in ('hour', 'day')}
     return _render('admin/system.html', 'admin/_system_live.html', stats=data,
-                   charts=charts, counts=state_counts(),
+                   charts=charts.window_charts(), counts=state_counts(),
                    dead_letters=[d.to_dict() for d in queries.list_dead_letters(DEAD_LETTERS)])
+
+
+@bp.get('/tasks/<path:task>')
+@admin_required
+def task_page(task):
+    """One task: its throughput, failures and queue wait over the last hour and day."""
+    # A periodic task that has not run yet has a page too (linked from the schedule).
+    if task not in task_names() and task not in schedule_tasks():
+        raise ApiError(404, 'no such task')
+    return _render('admin/task.html', 'admin/_task_live.html', task=task,
+                   charts=charts.window_charts(task), counts=state_counts(task))
 
 
 def _flash_outcome(handler, *args):

@@ -5,6 +5,7 @@ A pipeline's stages link stage → next stage (a later stage's parent is the
 stage before it); a chord's members each link to its callback (the callback's
 parent is the member that finished last); a group's members have no edges.
 """
+from collab.admin import svg
 from collab.admin.queries import LIST_FIELDS, get_job
 from collab.jobs.models import Job
 
@@ -105,3 +106,12 @@ def layers(graph_data):
             result.append([])
         result[layer].append(node)
     return result
+
+
+def graph_svg(job_id, href_of):
+    """The workflow graph of a job as SVG (None when it belongs to no workflow);
+    `href_of(job_id)`: the link of a node."""
+    data = graph(job_id)
+    if not data['nodes']:
+        return None
+    return svg.workflow_svg(layers(data), data['edges'], href_of, current_id=job_id)

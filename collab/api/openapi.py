@@ -49,8 +49,9 @@ def text(max_length):
 
 
 def content(max_length):
-    """validation.content: kept as sent, may be empty; longer than `max_length` is a 413."""
-    return {'type': 'string', 'maxLength': max_length, 'pattern': r'^[^\x00]*$'}
+    """validation.content: kept as sent, may be empty; longer than `max_length` is a 413,
+    a NUL character a 400."""
+    return {'type': 'string', 'maxLength': max_length}
 
 
 def list_of(key, item, **more):
@@ -169,11 +170,11 @@ class Route:
 
     def __init__(self, method, path, operation_id, summary, status, schema, *, body=None,
                  errors=(), params=(), public=False, media='application/json', links=None,
-                 multipart=False):
+                 multipart=False, csrf=True):
         self.method, self.path, self.operation_id, self.summary = method, path, operation_id, summary
         self.status, self.schema, self.body, self.media = status, schema, body, media
         self.extra_errors, self.params, self.public = set(errors), list(params), public
-        self.links, self.multipart = links or {}, multipart
+        self.links, self.multipart, self.csrf = links or {}, multipart, csrf
 
     @property
     def path_names(self):
@@ -190,7 +191,9 @@ class Route:
         if self.body is not None:
             codes |= {400, 413} | ({415} if not self.multipart else set())
         if self.method in WRITES:
-            codes |= {403, 507}   # CSRF with the cookie; the disk full
+            codes.add(507)   # the disk full
+            if self.csrf:
+                codes.add(403)   # with the session cookie and no (or a wrong) X-CSRF-Token
         return sorted(codes)
 
     def describe(self):
@@ -230,13 +233,13 @@ ROUTES = [
           public=True),
     # ---- signing up and in
     Route('post', '/api/auth/register', 'register', 'Sign up (SIGNUP decides who may)', 201,
-          ref('User'), public=True, errors=(403, 409, 429),
+          ref('User'), public=True, errors=(403, 409, 429), csrf=False,
           body=request_body({'email': EMAIL, 'name': text(100), 'password': PASSWORD},
                             invite={'type': 'string', 'description': "an invite's token"})),
     Route('post', '/api/auth/login', 'login', 'Sign in: a bearer token and the session cookie',
           200, answer({'token': {'type': 'string'}, 'user': ref('User'),
                        'csrf_token': {'type': 'string'}}),
-          public=True, errors=(429,),
+          public=True, errors=(429,), csrf=False,
           body=request_body({'email': EMAIL, 'password': {'type': 'string', 'minLength': 1}},
                             token_name=text(100))),
     Route('post', '/api/auth/logout', 'logout', "End this request's bearer token and session",

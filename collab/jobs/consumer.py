@@ -13,8 +13,10 @@ import threading
 from huey.consumer import Consumer, Scheduler, ThreadEnvironment, Worker
 from huey.exceptions import ConfigurationError
 
+from collab.jobs import job_logs
 from collab.jobs.heartbeat import ConsumerHeartbeat
 from collab.jobs.names import task_name
+from collab.jobs.queue_alerts import checker as queue_alerts
 from collab.jobs.pausing import paused_names
 from collab.jobs.time_limits import TimeLimit
 
@@ -112,6 +114,7 @@ class CollabConsumer(Consumer):
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._signal_actions[signum] = (False, True)
         self.heartbeat = ConsumerHeartbeat(self, settings)
+        job_logs.attach(huey)   # what its tasks log is kept with their attempts
 
     @property
     def id(self):
@@ -122,6 +125,7 @@ class CollabConsumer(Consumer):
         self.heartbeat.register()
         super().start()
         self.heartbeat.start()
+        queue_alerts.start(self.huey.settings)
 
     def run(self):
         """Run in the foreground until SIGINT/SIGTERM (`run.py worker`, `huey_consumer`)."""

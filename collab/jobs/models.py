@@ -14,8 +14,11 @@ from collab.models import BaseModel
 QUEUED, SCHEDULED, RUNNING, RETRYING = 'queued', 'scheduled', 'running', 'retrying'
 SUCCEEDED, FAILED, REVOKED, EXPIRED, INTERRUPTED = (
     'succeeded', 'failed', 'revoked', 'expired', 'interrupted')
+# An ended job that an admin ran again as a new job (Job.retried_as): it has
+# left the Failed tab; the new job carries on.
+RETRIED = 'retried'
 STATES = (QUEUED, SCHEDULED, RUNNING, RETRYING, SUCCEEDED, FAILED, REVOKED,
-          EXPIRED, INTERRUPTED)
+          EXPIRED, INTERRUPTED, RETRIED)
 FINAL_STATES = (SUCCEEDED, FAILED, REVOKED, EXPIRED)
 # The outcome of an attempt that found the job's effect already committed
 # (collab/jobs/effects.py): acknowledged, not run.
@@ -47,6 +50,7 @@ class Job(BaseModel):
     group_id = CharField(max_length=64, null=True)
     group_kind = CharField(max_length=10, null=True)    # 'group' or 'chord'
     consumer = CharField(max_length=64, null=True)
+    retried_as = CharField(max_length=64, null=True)    # the job an admin's retry made
 
     class Meta:
         indexes = (
@@ -66,7 +70,7 @@ class Job(BaseModel):
             'duration_ms': self.duration_ms, 'error': self.error,
             'parent_id': self.parent_id, 'pipeline_id': self.pipeline_id,
             'group_id': self.group_id, 'group_kind': self.group_kind,
-            'consumer': self.consumer,
+            'consumer': self.consumer, 'retried_as': self.retried_as,
         }
 
 
@@ -78,6 +82,8 @@ Job.add_index(Job.index(Job.parent_id, where=Job.parent_id.is_null(False), name=
 Job.add_index(Job.index(Job.pipeline_id, where=Job.pipeline_id.is_null(False),
                         name='job_pipeline_set'))
 Job.add_index(Job.index(Job.group_id, where=Job.group_id.is_null(False), name='job_group_set'))
+# The search over error text walks only the jobs that have one, newest first.
+Job.add_index(Job.index(Job.seq, where=Job.error.is_null(False), name='job_error_set'))
 
 
 class JobAttempt(BaseModel):
@@ -159,4 +165,34 @@ class JobEffect(BaseModel):
     result = BlobField(null=True)
 
 
-JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter, OutboxMessage, JobEffect]
+
+class JobLogChunk(BaseModel):
+    """Log records one attempt emitted (collab/jobs/job_logs.py), as the ledger
+    writer found them in one batch: a JSON list of [at, level, logger, message].
+    An attempt is known by its start (the attempt row's, or the job's for a
+    first attempt that has no row)."""
+    id = AutoField()
+    job_id = CharField(max_length=64, index=True)
+    attempt_started = DateTimeField()
+    records = TextField()
+
+
+class JobProgress(BaseModel):
+    """The latest progress a job reported (collab/jobs/progress.py)."""
+    job_id = CharField(max_length=64, primary_key=True)
+    done = FloatField()
+    total = FloatField(null=True)
+    note = TextField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    def to_dict(self):
+        return {'done': _number(self.done), 'total': _number(self.total), 'note': self.note}
+
+
+def _number(value):
+    """Whole numbers as ints: 3 of 10, not 3.0 of 10.0."""
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+JOB_MODELS = [Job, JobAttempt, ConsumerProcess, DeadLetter, OutboxMessage, JobEffect,
+              JobLogChunk, JobProgress]

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from peewee import fn
 
-from collab.jobs import args_index
+from collab.jobs import args_index, job_logs, progress
 from collab.fields import utcnow
 from collab.jobs.models import FAILED, DeadLetter, Job, JobAttempt, JobEffect
 from collab.transactions import writing
@@ -45,7 +45,15 @@ def prune_jobs(settings, now=None):
 def _delete_jobs(condition):
     """Delete the jobs matching `condition`, and their entries in the admin's
     args index with them (collab/admin/args_index.py)."""
-    return _in_chunks(lambda: args_index.delete_jobs(Job.seq.in_(_chunk(Job.seq, condition))))
+    return _in_chunks(lambda: _delete_chunk_of_jobs(Job.seq.in_(_chunk(Job.seq, condition))))
+
+
+def _delete_chunk_of_jobs(chosen):
+    # Their logs and progress first, while their rows still say which they are.
+    job_ids = Job.select(Job.job_id).where(chosen)
+    job_logs.delete_for(job_ids)
+    progress.delete_for(job_ids)
+    return args_index.delete_jobs(chosen)
 
 
 def _delete_rows(model, key, condition):

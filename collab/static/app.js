@@ -21,6 +21,15 @@
     if (row) { row.classList.toggle('online', !!event.online); }
   }
 
+  // A running export's parts, as they finish (collab/export_progress.py).
+  function exportProgress(event) {
+    var row = document.querySelector('#exports [data-export-id="' + Number(event.export_id) + '"]');
+    var bar = row && row.querySelector('[data-export-progress]');
+    if (!bar) { return; }
+    bar.value = Number(event.progress.done);
+    row.querySelector('[data-export-note]').textContent = event.progress.note || '';
+  }
+
   function connect() {
     var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     var socket = new WebSocket(scheme + location.host + '/ws');
@@ -34,6 +43,7 @@
       try { event = JSON.parse(message.data); } catch (e) { return; }
       if (event.type === 'notification') { show(event.data); }
       else if (event.type === 'presence') { markOnline(event); }
+      else if (event.type === 'export.progress') { exportProgress(event); }
       else if (event.type === 'hello') { menu.setAttribute('data-connected', '1'); }
       else if (event.type === 'jobs') { document.dispatchEvent(new CustomEvent('collab:jobs')); }
     };

@@ -19,7 +19,7 @@ from collab.jobs.models import FINAL_STATES, DUPLICATE, Job, JobAttempt, OutboxM
 from collab.models import Activity, DocumentVersion, Notification
 from tests.support import LiveServer, WorkerProcess, bearer_token, http_json, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
 WRITES = 1000
 DOCUMENTS = 10

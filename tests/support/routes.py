@@ -254,12 +254,15 @@ ROUTES = {
     ('POST', '/admin/jobs/<job_id>/<action>'): [
         Case('/admin/jobs/{failed_job}/retry', admin_page(see('/admin/jobs/')), kind='page'),
         Case('/admin/jobs/{scheduled_job}/revoke', admin_page(see('/admin/jobs/')), kind='page'),
-        Case('/admin/jobs/{revoked_job}/delete', admin_page(see('/admin/jobs')), kind='page')],
+        Case('/admin/jobs/{revoked_job}/delete', admin_page(see('/admin/jobs')), kind='page'),
+        Case('/admin/jobs/{scheduled_job}/run', admin_page(see('/admin/jobs/')), kind='page')],
     ('POST', '/admin/jobs/bulk/<action>'): [
         Case('/admin/jobs/bulk/retry', admin_page(see('/admin/jobs')), kind='page',
              form=lambda: {'task': 'tests.sample_tasks.always_fail'}),
         Case('/admin/jobs/bulk/revoke', admin_page(see('/admin/jobs')), kind='page',
-             form=lambda: {'task': 'tests.sample_tasks.succeed'})],
+             form=lambda: {'task': 'tests.sample_tasks.succeed'}),
+        Case('/admin/jobs/bulk/delete', admin_page(see('/admin/jobs')), kind='page',
+             form=lambda: {'task': 'tests.sample_tasks.add'})],
     ('GET', '/admin/schedule'): [Case('/admin/schedule', admin_page(200), kind='page')],
     ('POST', '/admin/schedule/<task>/<action>'): [
         Case('/admin/schedule/{task}/' + action, admin_page(see('/admin/schedule')), kind='page')
@@ -292,6 +295,10 @@ ROUTES = {
                                              json={'task': 'tests.sample_tasks.always_fail'})],
     ('POST', '/admin/api/jobs/revoke'): [Case('/admin/api/jobs/revoke', admin_api(ADMIN_OK),
                                               json={'task': 'tests.sample_tasks.succeed'})],
+    ('POST', '/admin/api/jobs/<job_id>/run'): [Case('/admin/api/jobs/{scheduled_job}/run',
+                                                    admin_api(ADMIN_OK), missing=404)],
+    ('POST', '/admin/api/jobs/delete'): [Case('/admin/api/jobs/delete', admin_api(ADMIN_OK),
+                                              json={'task': 'tests.sample_tasks.add'})],
     ('GET', '/admin/api/counts'): [Case('/admin/api/counts', admin_api(ADMIN_OK))],
     ('GET', '/admin/api/stats'): [Case('/admin/api/stats', admin_api(ADMIN_OK))],
     ('GET', '/admin/api/schedule'): [Case('/admin/api/schedule', admin_api(ADMIN_OK))],

@@ -3,10 +3,14 @@
 Each statement is an upsert that only moves a job forward (collab.jobs.ledger.sql),
 so events written by different processes may arrive in either order.
 """
+import json
+
 from collab.jobs.ledger import sql
-from collab.jobs.ledger.events import (DeadLetterReceived, Duplicate, Finished, Recovered, Run, Scheduled,
-                                       Skipped, Stored, StoredRun)
+from collab.jobs.ledger.events import (DeadLetterReceived, Duplicate, Finished, LogsEmitted,
+                                       ProgressReported, Recovered, Run, Scheduled, Skipped, Stored,
+                                       StoredRun)
 from collab.jobs.ledger.rows import NO_LINKS, identity, naive, stored_params
+from collab.fields import utcnow
 from collab.jobs.models import DUPLICATE, FAILED, RETRYING, RUNNING, SUCCEEDED, DeadLetter
 
 
@@ -31,7 +35,9 @@ def fold(events):
         at = open_.get(event.job_id) if event.job_id is not None else None
         before = folded[at] if at is not None else None
         kind = type(event)
-        if kind is Run and type(before) is Stored:
+        if kind in ASIDE:   # written apart from the job's row: folding goes on past them
+            folded.append(event)
+        elif kind is Run and type(before) is Stored:
             folded[at] = StoredRun(before, event)
         elif kind is Stored and type(before) is Run:
             folded[at] = StoredRun(event, before)
@@ -138,6 +144,23 @@ def _write_dead_letter(cursor, statements, event):
                       consumer=event.consumer)
 
 
+def _write_logs(cursor, statements, event):
+    records = event.take()
+    if records:
+        cursor.execute(statements['log_chunk'], (event.job_id, event.attempt.started_at,
+                                                 _LOG_JSON.encode(records)))
+
+
+def _write_progress(cursor, statements, event):
+    done, total, note = event.take()
+    cursor.execute(statements['progress'], (event.job_id, done, total, note, utcnow()))
+
+
+_LOG_JSON = json.JSONEncoder(separators=(',', ':'))
+
+# Events about a job that leave its row alone.
+ASIDE = (LogsEmitted, ProgressReported)
+
 WRITERS = {
     Stored: _write_stored,
     StoredRun: _write_stored_run,
@@ -148,6 +171,8 @@ WRITERS = {
     Recovered: _write_recovered,
     Duplicate: _write_duplicate,
     DeadLetterReceived: _write_dead_letter,
+    LogsEmitted: _write_logs,
+    ProgressReported: _write_progress,
 }
 
 

@@ -127,3 +127,32 @@ class ClaimDone:
     token: object
     revoke_key: str | None
     job_id = None
+
+
+@dataclass(slots=True)
+class LogsEmitted:
+    """Log records of a running attempt (collab.jobs.job_logs): put once when its
+    buffer gets records; the writer takes what the buffer holds then, so a task
+    logging in a loop costs one write per batch, not one per record."""
+    job_id: str
+    attempt: object          # the AttemptLog: its start and its buffered records
+    records: list | None = None   # taken at the first write try (a retried write keeps them)
+
+    def take(self):
+        if self.records is None:
+            self.records = self.attempt.take()
+        return self.records
+
+
+@dataclass(slots=True)
+class ProgressReported:
+    """A job's progress changed (collab.jobs.progress): the writer stores the
+    latest value its tracker holds when the batch is written."""
+    job_id: str
+    tracker: object
+    value: tuple | None = None   # (done, total, note), taken at the first write try
+
+    def take(self):
+        if self.value is None:
+            self.value = self.tracker.take()
+        return self.value

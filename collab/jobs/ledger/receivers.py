@@ -52,7 +52,9 @@ class Receivers:
         if task.duplicate_delivery:
             return   # not a run: recorded as a duplicate when it completes
         task.run_started = time.monotonic()
-        self.put(Run(task, task.retries, utcnow(), self.huey.consumer_id))
+        # The attempt's key: its captured logs (collab.jobs.job_logs) are filed under it.
+        task.run_started_at = started_at = utcnow()
+        self.put(Run(task, task.retries, started_at, self.huey.consumer_id))
 
     def complete(self, signal, task):
         if not task.duplicate_delivery:

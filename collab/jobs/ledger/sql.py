@@ -124,6 +124,14 @@ SQL = {
         UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
         WHERE id = (SELECT MAX(a.id) FROM jobattempt a
                     WHERE a.job_id = {p} AND a.finished_at IS NULL)""",
+    # A running attempt's log records (collab/jobs/job_logs.py) and a job's progress.
+    'log_chunk': """
+        INSERT INTO joblogchunk (job_id, attempt_started, records) VALUES ({p}, {p}, {p})""",
+    'progress': """
+        INSERT INTO jobprogress (job_id, done, total, note, updated_at)
+        VALUES ({p}, {p}, {p}, {p}, {p})
+        ON CONFLICT (job_id) DO UPDATE SET done = excluded.done, total = excluded.total,
+            note = excluded.note, updated_at = excluded.updated_at""",
 }
 
 

@@ -1,0 +1,159 @@
+"""Per-job logs: what a task logs while it runs is kept with its attempt.
+
+One handler on the root logger per process (`attach`, from the consumer). It
+does nothing unless its thread is running a job (`huey.context.current`, per
+thread): so a task's own helper threads, the web server and the consumer's
+other threads cost one attribute read per record. A job's records go into its
+attempt's buffer (AttemptLog), at most JOB_LOG_BYTES of them, with a marker
+where they were cut; the ledger writer stores what the buffer holds with its
+next batch (a LogsEmitted event, put once while the buffer has records), never
+one write per record.
+
+Stored in `joblogchunk`, one row per attempt and batch; read back, searched and
+deleted with the job (`logs_by_attempt`, `matching_job_ids`, `delete_for`).
+"""
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+
+from collab.fields import iso
+from collab.jobs.ledger.events import LogsEmitted
+from collab.jobs.models import JobLogChunk
+
+MARKER_LOGGER = 'collab.jobs'
+_formatter = logging.Formatter()
+
+
+class AttemptLog:
+    """The records of one attempt not yet written, and how many bytes it has logged."""
+    __slots__ = ('job_id', 'started_at', 'limit', 'size', 'cut', 'queued', 'pending', 'lock')
+
+    def __init__(self, job_id, started_at, limit):
+        self.job_id, self.started_at, self.limit = job_id, started_at, limit
+        self.size, self.cut, self.queued = 0, False, False
+        self.pending = []
+        self.lock = threading.Lock()
+
+    def add(self, record):
+        """Buffer a record ([created, level, logger, message]); True when the
+        writer must be told (the buffer was not queued yet)."""
+        message = record[3]
+        size = (len(message) if message.isascii() else len(message.encode('utf-8', 'replace'))) \
+            + len(record[2])
+        if self.size + size > self.limit:
+            self.cut = True
+            record = [record[0], 'WARNING', MARKER_LOGGER,
+                      f'[log cut: this attempt logged more than {self.limit} bytes; '
+                      f'later records were dropped]']
+        self.size += size
+        with self.lock:
+            self.pending.append(record)
+            tell, self.queued = not self.queued, True
+        return tell
+
+    def take(self):
+        """The records buffered so far, their times made ISO 8601 (the writer's
+        side: off the task's thread)."""
+        with self.lock:
+            records, self.pending, self.queued = self.pending, [], False
+        for record in records:
+            record[0] = iso(datetime.fromtimestamp(record[0], timezone.utc))
+        return records
+
+
+class JobLogHandler(logging.Handler):
+    """Keeps the records of the thread's running job; ignores every other record."""
+
+    def __init__(self, huey):
+        super().__init__(logging.INFO)
+        self.huey = huey
+
+    def handle(self, record):
+        # Not Handler.handle: no handler-wide lock; each attempt's buffer has its own.
+        task = self.huey.context.current
+        if task is None or record.levelno < logging.INFO:
+            return False
+        started = getattr(task, 'run_started_at', None)
+        ledger = self.huey.ledger
+        if started is None or ledger is None or _engine_chatter(record):
+            return False
+        attempt = getattr(task, 'attempt_log', None)
+        if attempt is None or attempt.started_at is not started:
+            attempt = task.attempt_log = AttemptLog(task.id, started, self._limit())
+        if attempt.cut:   # past JOB_LOG_BYTES: the rest is dropped, at once
+            return False
+        if attempt.add(_as_row(record)):
+            ledger.writer.put(LogsEmitted(task.id, attempt))
+        return True
+
+    def emit(self, record):   # handle() does the work
+        pass
+
+    def _limit(self):
+        settings = self.huey.settings
+        return settings.job_log_bytes if settings is not None else 65536
+
+
+def _engine_chatter(record):
+    """Huey's own INFO lines for every run ("Executing …", "… executed in"): not the task's."""
+    return record.levelno < logging.WARNING and record.name.startswith('huey')
+
+
+def _as_row(record):
+    try:
+        message = record.getMessage()
+    except Exception:   # a bad format string in the task's call: keep what it gave
+        message = f'{record.msg!r} {record.args!r}'
+    if record.exc_info:
+        message = f'{message}\n{_formatter.formatException(record.exc_info)}'
+    return [record.created, record.levelname, record.name, message]
+
+
+def attach(huey):
+    """Install the handler on the root logger, once per process."""
+    root = logging.getLogger()
+    if any(isinstance(handler, JobLogHandler) for handler in root.handlers):
+        return
+    _let_info_through(root)
+    root.addHandler(JobLogHandler(huey))
+
+
+def _let_info_through(root):
+    """Make INFO records of loggers that inherit the root's level: the root goes
+    to INFO, and what was printed stays as it was (its handlers keep the old
+    level; without handlers, Python's last-resort stderr handler goes on)."""
+    old = root.getEffectiveLevel()
+    if old <= logging.INFO:
+        return
+    if not root.handlers:
+        root.addHandler(logging.lastResort)
+    for handler in root.handlers:
+        if handler.level < old:
+            handler.setLevel(old)
+    root.setLevel(logging.INFO)
+
+
+# ---------------------------------------------------------------- reading
+
+def logs_by_attempt(job_id):
+    """{attempt start: [{at, level, logger, message}]} for the job, oldest first."""
+    found = {}
+    chunks = (JobLogChunk.select(JobLogChunk.attempt_started, JobLogChunk.records)
+              .where(JobLogChunk.job_id == job_id).order_by(JobLogChunk.id))
+    for chunk in chunks:
+        found.setdefault(chunk.attempt_started, []).extend(
+            {'at': at, 'level': level, 'logger': logger, 'message': message}
+            for at, level, logger, message in json.loads(chunk.records))
+    return found
+
+
+def matching_job_ids(fragment):
+    """A subquery: the ids of jobs whose logs contain `fragment` (as stored in JSON)."""
+    return (JobLogChunk.select(JobLogChunk.job_id)
+            .where(JobLogChunk.records.contains(fragment)))
+
+
+def delete_for(job_ids):
+    """Delete the logs of the jobs in `job_ids` (a list or a subquery)."""
+    return JobLogChunk.delete().where(JobLogChunk.job_id.in_(job_ids)).execute()

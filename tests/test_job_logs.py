@@ -1,0 +1,142 @@
+"""Per-job logs: what a task logs on its worker thread is kept with its attempt,
+cut at JOB_LOG_BYTES with a marker, returned by the job API, found by search,
+and pruned with the job. A real consumer runs the tasks (tests/job_log_tasks.py).
+"""
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from collab.fields import utcnow
+from collab.jobs.models import Job, JobLogChunk
+from collab.jobs.prune import prune_jobs
+from tests.job_log_tasks import chatty, verbose
+from tests.sample_tasks import succeed
+from tests.support import ROOT, sign_up, wait_for_state
+
+pytestmark = pytest.mark.usefixtures('db_backend')
+
+
+@pytest.fixture
+def admin(client):
+    return sign_up(client, 'root@example.com', admin=True).headers
+
+
+def run(task_call):
+    """Enqueue, wait until it ends, return its id."""
+    job_id = task_call.id
+    wait_for_state(job_id, 'succeeded', 'failed')
+    return job_id
+
+
+def detail(client, admin, job_id):
+    response = client.get(f'/admin/api/jobs/{job_id}', headers=admin)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_a_tasks_records_from_every_logger_on_its_thread_are_kept_with_its_attempt(
+        client, admin, consumer):
+    job_id = run(chatty('zebracorn'))
+
+    logs = detail(client, admin, job_id)['attempts_log'][0]['logs']
+    assert [(r['level'], r['logger']) for r in logs] == [
+        ('INFO', 'tests.job_log_tasks'), ('WARNING', 'tests.job_log_tasks.part'),
+        ('ERROR', 'root'), ('ERROR', 'tests.job_log_tasks')]
+    assert logs[0]['message'] == 'starting with zebracorn'
+    assert 'from a helper thread' not in str(logs)          # another thread: not the job's
+    assert 'debug is below' not in str(logs)
+    assert logs[3]['message'].startswith('caught one\nTraceback')
+    assert "KeyError: 'missing'" in logs[3]['message']
+    assert set(logs[0]) == {'at', 'level', 'logger', 'message'}
+    assert logs[0]['at'].endswith('Z')
+
+
+def test_logs_are_written_with_the_ledgers_batches_not_one_row_per_record(consumer):
+    job_id = run(verbose(200, width=10))
+    chunks = JobLogChunk.select().where(JobLogChunk.job_id == job_id).count()
+    assert 1 <= chunks < 20
+
+
+def test_a_job_that_logs_nothing_has_no_log_rows_and_an_empty_list(client, admin, consumer):
+    job_id = run(succeed(1))
+    assert JobLogChunk.select().where(JobLogChunk.job_id == job_id).count() == 0
+    assert detail(client, admin, job_id)['attempts_log'][0]['logs'] == []
+
+
+@pytest.mark.env(JOB_LOG_BYTES='2048')
+def test_logs_are_cut_at_job_log_bytes_with_a_marker(client, admin, consumer):
+    job_id = run(verbose(100, width=100))   # about 10 KiB
+
+    logs = detail(client, admin, job_id)['attempts_log'][0]['logs']
+    kept = logs[:-1]
+    assert 15 <= len(kept) <= 20                  # ~2048 bytes of ~107-byte records
+    assert [r['message'][:5] for r in kept] == [f'{n:05d}' for n in range(len(kept))]
+    assert logs[-1]['level'] == 'WARNING'
+    assert 'log cut' in logs[-1]['message'] and '2048 bytes' in logs[-1]['message']
+
+
+ROOT_AT_WARNING = """
+import logging, sys
+from collab.jobs import job_logs
+from collab.jobs.instance import huey
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format='%(levelname)s %(message)s')
+job_logs.attach(huey)
+job_logs.attach(huey)   # once per process
+task_log = logging.getLogger('some.task')
+print(task_log.isEnabledFor(logging.INFO),
+      sum(isinstance(h, job_logs.JobLogHandler) for h in logging.getLogger().handlers))
+task_log.info('an info line')
+task_log.warning('a warning line')
+"""
+
+
+@pytest.mark.parametrize('db_backend', ['sqlite'], indirect=True)
+def test_a_root_logger_at_warning_lets_info_records_be_made_and_prints_no_more(db_backend):
+    """Huey's own consumer leaves the root logger at WARNING: the handler still
+    gets a task's INFO records, and stderr shows exactly what it did before."""
+    done = subprocess.run([sys.executable, '-c', ROOT_AT_WARNING], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ['True', '1']
+    assert done.stderr.splitlines() == ['WARNING a warning line']
+
+
+def test_search_finds_a_job_by_a_word_in_its_logs(client, admin, consumer):
+    found = run(chatty('quokkafish'))
+    other = run(chatty('wombatseal'))
+
+    jobs = client.get('/admin/api/jobs?q=quokkafish', headers=admin).get_json()['jobs']
+    assert [j['id'] for j in jobs] == [found]
+    jobs = client.get('/admin/api/jobs', query_string={'q': 'starting with wombatseal',
+                                                       'state': 'succeeded'},
+                      headers=admin).get_json()['jobs']
+    assert [j['id'] for j in jobs] == [other]
+    page = client.get('/admin/jobs?q=quokkafish', headers=admin).get_data(as_text=True)
+    assert found in page and other not in page
+
+
+def test_the_logs_are_shown_in_the_jobs_detail_page(client, admin, consumer):
+    job_id = run(chatty('<b>bold</b>'))
+    page = client.get(f'/admin/jobs/{job_id}', headers=admin).get_data(as_text=True)
+    assert 'data-logs="1"' in page
+    assert 'starting with &lt;b&gt;bold&lt;/b&gt;' in page
+    assert 'tests.job_log_tasks.part' in page
+
+
+def test_logs_are_pruned_with_their_job(settings, consumer):
+    old, kept = run(chatty('old')), run(chatty('kept'))
+    Job.update(finished_at=utcnow() - timedelta(days=settings.job_retention_days + 1)).where(
+        Job.job_id == old).execute()
+
+    assert prune_jobs(settings) == 1
+    assert JobLogChunk.select().where(JobLogChunk.job_id == old).count() == 0
+    assert JobLogChunk.select().where(JobLogChunk.job_id == kept).count() >= 1
+
+
+def test_deleting_a_jobs_record_deletes_its_logs(client, admin, consumer):
+    job_id = run(chatty('gone'))
+    response = client.delete(f'/admin/api/jobs/{job_id}', headers=admin)
+    assert response.status_code == 200
+    assert JobLogChunk.select().where(JobLogChunk.job_id == job_id).count() == 0
