@@ -154,6 +154,14 @@ def _string(data, name, required):
     return no_nul(value, name)
 
 
+def lowered(value, name, max_length):
+    """`value` in lower case, still at most `max_length` characters ('İ' lowers to two)."""
+    value = value.lower()
+    if len(value) > max_length:
+        raise ApiError(400, f'{name} must be at most {max_length} characters', name)
+    return value
+
+
 def text(data, name, max_length, required=True, min_length=1):
     """A short text field, stripped, within [min_length, max_length]."""
     value = _string(data, name, required)

@@ -16,7 +16,7 @@ from collab.links import external_url
 from collab.models import (Channel, Document, DocumentVersion, Export, File, Member,
                            Message, Notification, User, Workspace)
 from collab.page_forms import field, form_action
-from collab.validation import EMAIL_RE, MAX_CONTENT
+from collab.validation import EMAIL_RE, MAX_CONTENT, lowered
 
 bp = Blueprint('workspace_pages', __name__)
 ID = 'int(max=9223372036854775807)'
@@ -91,7 +91,7 @@ def create_document(ws):
 @member_only(Workspace, 'workspace')
 @form_action
 def create_channel(ws):
-    name = field('name', 80).lower()
+    name = lowered(field('name', 80), 'name', 80)
     if Channel.select().where((Channel.workspace == ws) & (Channel.name == name)).exists():
         raise ApiError(409, 'a channel with this name already exists', 'name')
     channel = operations.create_channel(ws, g.user, name)

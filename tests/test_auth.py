@@ -94,7 +94,7 @@ def test_json_routes_refuse_other_content_types(client, path):
 
 
 def test_register_rejects_a_huge_body(client):
-    body = {**ANN, 'name': 'x' * (1024 * 1024)}
+    body = {**ANN, 'name': 'x' * (4 * 1024 * 1024)}
     response = client.post('/api/auth/register', json=body)
     assert_error(response, 413)
     assert User.select().count() == 0

@@ -40,6 +40,18 @@ def test_a_bad_form_shows_a_message_not_an_error_page(client):
     assert b'password must be at least 8 characters' in short.data
 
 
+def test_a_channel_name_that_lower_case_makes_too_long_is_refused_on_the_page(client):
+    client.post('/register', data={'name': 'Zoe', 'email': 'zoe@example.com',
+                                   'password': 'long enough', 'csrf_token': csrf(client)})
+    workspace_url = client.post('/workspaces', data={'name': 'Allotment',
+                                                     'csrf_token': csrf(client)}).headers['Location']
+    response = client.post(workspace_url + '/channels', data={'name': 'İ' * 80,
+                                                              'csrf_token': csrf(client)},
+                           headers={'Referer': workspace_url}, follow_redirects=True)
+    assert response.status_code == 200
+    assert b'name must be at most 80 characters' in response.data
+
+
 def test_the_editor_saves_and_shows_the_diff_against_the_previous_version(client, team, consumer):
     doc = team.document('Plan', 'line one\nline two')
     sign_in(client, 'bob@example.com')

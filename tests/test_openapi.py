@@ -82,7 +82,8 @@ def test_an_id_too_large_for_the_database_is_a_404_for_every_method(client, team
         assert response.status_code == 404, (method, path, response.status_code)
         assert 'error' in response.get_json()
     assert client.get(f'/api/documents/{2**63 - 1}', headers=team.ann).status_code == 404
-    assert client.get(f"/api/documents/{team.document()['id']}", headers=team.ann).status_code == 200
+    document = team.document()
+    assert client.get(f"/api/documents/{document['id']}", headers=team.ann).status_code == 200
 
 
 def test_a_name_that_lower_case_makes_too_long_is_a_400(client, team):

@@ -1,7 +1,7 @@
 """The JSON API: one blueprint per resource."""
 from collab.api import (activity, auth, channels, document_search, documents, exports, files,
                         invites, members, notifications, openapi, tokens, workspaces)
-from collab.api.common import IdConverter
+from collab.api.common import IdConverter  # noqa: F401  (collab/app.py registers it)
 
 BLUEPRINTS = [auth.bp, workspaces.bp, members.bp, invites.bp, documents.bp, document_search.bp,
               channels.bp, files.bp, activity.bp, notifications.bp, exports.bp,

@@ -171,7 +171,8 @@ class Route:
     def __init__(self, method, path, operation_id, summary, status, schema, *, body=None,
                  errors=(), params=(), public=False, media='application/json', links=None,
                  multipart=False, csrf=True):
-        self.method, self.path, self.operation_id, self.summary = method, path, operation_id, summary
+        self.method, self.path, self.operation_id = method, path, operation_id
+        self.summary = summary
         self.status, self.schema, self.body, self.media = status, schema, body, media
         self.extra_errors, self.params, self.public = set(errors), list(params), public
         self.links, self.multipart, self.csrf = links or {}, multipart, csrf
@@ -386,7 +387,8 @@ def document(routes=ROUTES):
         'paths': paths,
         'components': {
             'schemas': SCHEMAS,
-            'responses': {f'E{code}': _error_response(code, text_) for code, text_ in ERRORS.items()},
+            'responses': {f'E{code}': _error_response(code, about)
+                          for code, about in ERRORS.items()},
             'securitySchemes': {
                 'bearer': {'type': 'http', 'scheme': 'bearer',
                            'description': 'A token from POST /api/auth/login or /api/me/tokens'},

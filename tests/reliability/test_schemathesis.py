@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-TARGETS = {'member': 3400, 'anonymous': 1100, 'stateful_scenarios': 50}   # > 5,000 requests
+TARGETS = {'member': 3400, 'anonymous': 1200, 'stateful_scenarios': 50}   # > 5,000 requests
 MODES = [GenerationMode.POSITIVE, GenerationMode.POSITIVE, GenerationMode.POSITIVE,
          GenerationMode.NEGATIVE]
 # Operations that can take the fuzzing user's own access away: after one succeeds, the

@@ -163,6 +163,7 @@ ROUTES = {
                                        note='replaces the session; needs no session to start')],
     ('POST', '/api/auth/logout'): [Case('/api/auth/logout', public(200), kind='session')],
     ('GET', '/api/auth/csrf'): [Case('/api/auth/csrf', public(200))],
+    ('GET', '/api/openapi.json'): [Case('/api/openapi.json', public(200))],
     ('GET', '/api/me'): [Case('/api/me', user_api(200))],
     ('PATCH', '/api/me'): [Case('/api/me', user_api(200), json={'push': True})],
     ('POST', '/api/me/password'): [Case('/api/me/password', user_api(400),
