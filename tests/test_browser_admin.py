@@ -9,28 +9,11 @@ import urllib.request
 
 import pytest
 
-import tasks
-from collab.startup import prepare
-from collab.db import close_connection
-from collab.settings import Settings
 from tasks.activity import log_activity
 from collab.jobs.instance import huey
 from tests.support import ADMIN, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server_queue(live_server):
-    """This process bound to the live server's database and queue."""
-    settings = Settings.from_mapping({'DATA_DIR': str(live_server.data_dir),
-                                      'SECRET_KEY': live_server.env['SECRET_KEY']})
-    prepare(settings)
-    tasks.configure(settings)
-    yield
-    huey.ledger.flush()
-    huey.storage.close()
-    close_connection()
 
 
 def api(live_server, path, body, token=None):

@@ -8,30 +8,13 @@ The test process enqueues the group into the server's own queue."""
 import pytest
 from huey import group
 
-import tasks
-from collab.db import close_connection
 from collab.jobs.instance import huey
-from collab.settings import Settings
-from collab.startup import prepare
 from tasks.activity import log_activity
 from tests.support import ADMIN, wait_for_state
 
 pytestmark = pytest.mark.browser
 
 RETRY_DELAY = 8   # long enough to open the page while the member is retrying
-
-
-@pytest.fixture
-def server_queue(live_server):
-    """This process bound to the live server's database and queue."""
-    settings = Settings.from_mapping({'DATA_DIR': str(live_server.data_dir),
-                                      'SECRET_KEY': live_server.env['SECRET_KEY']})
-    prepare(settings)
-    tasks.configure(settings)
-    yield
-    huey.ledger.flush()
-    huey.storage.close()
-    close_connection()
 
 
 def failing_activity():

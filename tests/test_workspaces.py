@@ -103,7 +103,7 @@ def test_create_rejects_a_body_that_is_not_a_json_object(client, ann, data):
 
 
 def test_create_rejects_a_huge_body(client, ann):
-    assert_error(create(client, ann, 'x' * (1024 * 1024)), 413)
+    assert_error(create(client, ann, 'x' * (4 * 1024 * 1024)), 413)
     assert Workspace.select().count() == 0
 
 

@@ -119,7 +119,9 @@ def bulk_retry(job_filter):
     """Retry up to BULK_LIMIT retryable jobs matching the filter (failed ones by default)."""
     states = bulk_states(job_filter, RETRYABLE, default=(FAILED,))
     done = skipped = 0
-    for job in _matching(job_filter, states, [Job.job_id, Job.task, Job.message]):
+    # Read them all first: a write while a SQLite read is still open would have to
+    # upgrade a stale snapshot, and fails at once with "database is locked".
+    for job in list(_matching(job_filter, states, [Job.job_id, Job.task, Job.message])):
         try:
             _retry(job)
             done += 1

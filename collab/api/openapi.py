@@ -134,6 +134,8 @@ ERRORS = {
     409: 'Conflicts with the present state',
     410: 'Gone: expired, used up, or its stored file is missing',
     413: 'Too large: the request body, a text field, a file, or the workspace\'s quota',
+    414: 'The request line (the URL with its query) is longer than the web server takes '
+         '(4,094 bytes); answered by the server itself, as an HTML page',
     415: 'The body is not JSON (send Content-Type: application/json)',
     429: 'Throttled; the Retry-After header says how many seconds to wait',
     507: 'The server is out of disk space; nothing was saved',
@@ -184,11 +186,11 @@ class Route:
     def errors(self):
         codes = set(self.extra_errors) | {401}   # any route: a bad bearer token is a 401
         if self.path_names:
-            codes.add(404)
+            codes |= {404, 414}   # a path parameter can make the request line too long
             if not self.public:
                 codes.add(403)   # not a member of the workspace the row is in
         if self.params:
-            codes.add(400)
+            codes |= {400, 414}   # a query string can make the request line too long
         if self.body is not None:
             codes |= {400, 413} | ({415} if not self.multipart else set())
         if self.method in WRITES:
@@ -403,6 +405,9 @@ def document(routes=ROUTES):
 
 
 def _error_response(code, description):
+    if code == 414:
+        return {'description': description,
+                'content': {'text/html': {'schema': {'type': 'string'}}}}
     response = {'description': description,
                 'content': {'application/json': {'schema': ref('Error')}}}
     if code == 429:

@@ -113,10 +113,9 @@ def _as_row(record):
 def attach(huey):
     """Install the handler on the root logger, once per process."""
     root = logging.getLogger()
-    if any(isinstance(handler, JobLogHandler) for handler in root.handlers):
-        return
-    _let_info_through(root)
-    root.addHandler(JobLogHandler(huey))
+    _let_info_through(root)   # again for each consumer: something may have raised it since
+    if not any(isinstance(handler, JobLogHandler) for handler in root.handlers):
+        root.addHandler(JobLogHandler(huey))
 
 
 def _let_info_through(root):

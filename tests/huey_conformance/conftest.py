@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from collab.jobs.queue_alerts import checker as queue_alerts
 from collab.db import close_connection, database, open_database
 from collab.settings import Settings
 from collab.startup import prepare
@@ -61,6 +62,9 @@ def collab_backend(request, tmp_path, monkeypatch):
     # the local zone UTC, both read the same clock.
     monkeypatch.setenv('TZ', 'UTC')
     time.tzset()
+    # Process-wide, as the ledger's writer is: a web process runs it too, and
+    # a consumer that stops leaves it to the process.
+    queue_alerts.start(case.settings)
     threads = set(threading.enumerate())
     yield
     left_running = still_running(set(threading.enumerate()) - threads)

@@ -253,7 +253,7 @@ ROUTES = {
     ('GET', '/admin/jobs/<job_id>'): [Case('/admin/jobs/{failed_job}', admin_page(200),
                                            kind='page', missing=404)],
     ('POST', '/admin/jobs/<job_id>/<action>'): [
-        Case('/admin/jobs/{failed_job}/retry', admin_page(see('/admin/jobs/')), kind='page'),
+        Case('/admin/jobs/{fresh_failed_job}/retry', admin_page(see('/admin/jobs/')), kind='page'),
         Case('/admin/jobs/{scheduled_job}/revoke', admin_page(see('/admin/jobs/')), kind='page'),
         Case('/admin/jobs/{revoked_job}/delete', admin_page(see('/admin/jobs')), kind='page'),
         Case('/admin/jobs/{scheduled_job}/run', admin_page(see('/admin/jobs/')), kind='page')],
@@ -288,7 +288,7 @@ ROUTES = {
                                                   admin_api(ADMIN_OK), missing=404)],
     ('POST', '/admin/api/jobs/<job_id>/delete'): [Case('/admin/api/jobs/{revoked_job}/delete',
                                                        admin_api(ADMIN_OK), missing=404)],
-    ('POST', '/admin/api/jobs/<job_id>/retry'): [Case('/admin/api/jobs/{failed_job}/retry',
+    ('POST', '/admin/api/jobs/<job_id>/retry'): [Case('/admin/api/jobs/{fresh_failed_job}/retry',
                                                       admin_api(ADMIN_OK), missing=404)],
     ('POST', '/admin/api/jobs/<job_id>/revoke'): [Case('/admin/api/jobs/{scheduled_job}/revoke',
                                                        admin_api(ADMIN_OK), missing=404)],

@@ -262,14 +262,17 @@ class World:
                 'exports_idle': self.exports_idle, 'member_to_remove': self.member_to_remove,
                 'member_to_promote': self.member_to_promote, 'fresh_token': self.fresh_token,
                 'user_to_reset': self.user_to_reset,
-                'scheduled_job': self.scheduled_job, 'revoked_job': self.revoked_job}
+                'scheduled_job': self.scheduled_job, 'revoked_job': self.revoked_job,
+                # A retried job is marked retried and cannot be retried again: one each.
+                'fresh_failed_job': self.failed}
         if missing:
             plain = dict.fromkeys(('ws', 'doc', 'channel', 'file', 'export', 'note', 'fresh_doc',
                                    'version', 'fresh_invite_id', 'fresh_file', 'fresh_message',
                                    'fresh_export', 'exports_idle', 'member_to_remove', 'member_to_promote',
                                    'fresh_token', 'user_to_reset'),
                                   MISSING_ID)
-            plain.update(failed_job='no-such-job', scheduled_job='no-such-job',
+            plain.update(failed_job='no-such-job', fresh_failed_job='no-such-job',
+                         scheduled_job='no-such-job',
                          revoked_job='no-such-job', fresh_invite='no-such-invite',
                          task='no.such.task')
             return plain, {}
