@@ -11,7 +11,7 @@ from collab.enqueue import enqueue
 from collab.fields import utcnow
 from collab.models import Channel, Document, Export, File, Member, Message, Workspace
 from tasks.activity import log_activity
-from tasks.documents import index_document, version_pipeline
+from tasks.documents import version_pipeline
 from tasks.notifications import send_batch_notifications
 from tasks.workspaces import export_workspace
 
@@ -65,13 +65,6 @@ def update_document(doc, user, title, content):
                        {'document_id': doc.id, 'title': doc.title, 'version': doc.version,
                         'workspace_id': doc.workspace_id})
     return doc
-
-
-def delete_document(doc, user):
-    with writing():
-        doc.delete_instance()
-        enqueue(index_document, doc.id)   # removes it from the index
-        _log(doc.workspace_id, user, 'document.deleted', 'document', doc.id, {'title': doc.title})
 
 
 def create_channel(workspace, user, name):
