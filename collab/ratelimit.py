@@ -78,7 +78,10 @@ def delay_gate(name, free_tries, max_delay_exponent):
                .on_conflict(conflict_target=[RateLimitWindow.key],
                             update={RateLimitWindow.hits: tries,
                                     RateLimitWindow.window_start: now + wait},
-                            where=RateLimitWindow.window_start <= now)
+                            # A free try passes whatever the clock: a concurrent try
+                            # may have read the next second and stored it.
+                            where=((RateLimitWindow.window_start <= now)
+                                   | (RateLimitWindow.hits < free_tries)))
                .returning(RateLimitWindow.hits)
                .execute())
     if list(counted):

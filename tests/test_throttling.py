@@ -107,6 +107,11 @@ def test_free_tries_pass_at_once_however_many_addresses_send_them(client, server
     assert [status for status, _, _ in answers] == [401] * ACCOUNT_FREE_TRIES
 
 
+def test_a_free_try_passes_after_a_concurrent_one_that_read_a_later_second(app):
+    account_delay(tries=ACCOUNT_FREE_TRIES - 2, opens_in=1)
+    assert ratelimit.delay_gate(f'login-account:{ANN}', ACCOUNT_FREE_TRIES, 4) == 0
+
+
 def test_the_accounts_delay_spares_addresses_it_signed_in_from(client, server):
     register(client, ANN)
     assert login_from(server, '127.0.0.5', PASSWORD)[0] == 200   # Ann's usual address
