@@ -1,8 +1,8 @@
 """Per-job logs: what a task logs while it runs is kept with its attempt.
 
-One handler on the root logger per process (`attach`, from the consumer). It
-does nothing unless its thread is running a job (`huey.context.current`, per
-thread): so a task's own helper threads, the web server and the consumer's
+One handler on the root logger per process (`attach`, from each consumer, for
+its Huey: a process may hold more than one). It does nothing unless its thread
+is running a job of one of them (`huey.context.current`, per thread): so a task's own helper threads, the web server and the consumer's
 other threads cost one attribute read per record. A job's records go into its
 attempt's buffer (AttemptLog), at most JOB_LOG_BYTES of them, with a marker
 where they were cut; the ledger writer stores what the buffer holds with its
@@ -15,6 +15,7 @@ deleted with the job (`logs_by_attempt`, `matching_job_ids`, `delete_for`).
 import json
 import logging
 import threading
+import weakref
 from datetime import datetime, timezone
 
 from collab.fields import iso
@@ -65,22 +66,30 @@ class AttemptLog:
 class JobLogHandler(logging.Handler):
     """Keeps the records of the thread's running job; ignores every other record."""
 
-    def __init__(self, huey):
+    def __init__(self):
         super().__init__(logging.INFO)
-        self.huey = huey
+        # Weak references, swapped whole on `serve` (never changed in place while a
+        # record is read): a Huey gone is no longer served.
+        self.hueys = ()
+
+    def serve(self, huey):
+        alive = tuple(ref for ref in self.hueys if ref() not in (None, huey))
+        self.hueys = alive + (weakref.ref(huey),)
 
     def handle(self, record):
         # Not Handler.handle: no handler-wide lock; each attempt's buffer has its own.
-        task = self.huey.context.current
-        if task is None or record.levelno < logging.INFO:
+        if record.levelno < logging.INFO:
+            return False
+        huey, task = self._running()
+        if task is None:
             return False
         started = getattr(task, 'run_started_at', None)
-        ledger = self.huey.ledger
+        ledger = huey.ledger
         if started is None or ledger is None or _engine_chatter(record):
             return False
         attempt = getattr(task, 'attempt_log', None)
         if attempt is None or attempt.started_at is not started:
-            attempt = task.attempt_log = AttemptLog(task.id, started, self._limit())
+            attempt = task.attempt_log = AttemptLog(task.id, started, self._limit(huey))
         if attempt.cut:   # past JOB_LOG_BYTES: the rest is dropped, at once
             return False
         if attempt.add(_as_row(record)):
@@ -90,8 +99,18 @@ class JobLogHandler(logging.Handler):
     def emit(self, record):   # handle() does the work
         pass
 
-    def _limit(self):
-        settings = self.huey.settings
+    def _running(self):
+        """(the Huey, its task) this thread is running, or (None, None)."""
+        for ref in self.hueys:
+            huey = ref()
+            task = huey.context.current if huey is not None else None
+            if task is not None:
+                return huey, task
+        return None, None
+
+    @staticmethod
+    def _limit(huey):
+        settings = huey.settings
         return settings.job_log_bytes if settings is not None else 65536
 
 
@@ -111,11 +130,15 @@ def _as_row(record):
 
 
 def attach(huey):
-    """Install the handler on the root logger, once per process."""
+    """Keep the logs of `huey`'s jobs: one handler on the root logger per process,
+    serving every Huey attached."""
     root = logging.getLogger()
     _let_info_through(root)   # again for each consumer: something may have raised it since
-    if not any(isinstance(handler, JobLogHandler) for handler in root.handlers):
-        root.addHandler(JobLogHandler(huey))
+    handler = next((h for h in root.handlers if isinstance(h, JobLogHandler)), None)
+    if handler is None:
+        handler = JobLogHandler()
+        root.addHandler(handler)
+    handler.serve(huey)
 
 
 def _let_info_through(root):
