@@ -1,10 +1,9 @@
 """Who may create an account: SIGNUP is `open` (anyone), `invite` (only with a valid
 invite token, and an email invite only for its own email) or `closed` (no one).
 
-With `invite` or `closed`, the very first account of a server that has no user yet
-is let in whatever the policy and made its administrator, so a fresh install needs
-no command line. With `open` every account is an ordinary one (an administrator
-comes from ADMIN_EMAIL or `run.py create-admin`).
+Whatever the policy, the very first account of a server that has no user yet is let
+in and made its administrator, so a fresh install needs no command line (a server
+that starts with ADMIN_EMAIL has its administrator already).
 
 A sign-up with an invite uses the invite and joins its workspace, so one invite
 never makes more accounts than it has uses.
@@ -35,7 +34,7 @@ def sign_up(email, name, password, invite_token=None):
     this sign-up is refused. Throttled per address."""
     security.check_signup_allowed()
     users.check_password(password)
-    if policy() != 'open' and not _any_user():
+    if not _any_user():
         user = _first_account(email, name, password)
         if user is not None:
             return user, None

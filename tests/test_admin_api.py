@@ -11,7 +11,7 @@ from huey import group
 from collab.jobs.models import Job
 from collab.jobs.instance import huey
 from tests.sample_tasks import add, always_fail, succeed, total
-from tests.support import sign_up, wait_until
+from tests.support import sign_up, sign_up_member, wait_until
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -30,7 +30,7 @@ def admin(client):
 
 @pytest.fixture
 def user(client):
-    return sign_up(client, 'bob@example.com').headers
+    return sign_up_member(client, 'bob@example.com').headers
 
 
 @pytest.fixture

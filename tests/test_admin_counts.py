@@ -8,7 +8,7 @@ from collab.db import database
 from collab.jobs.models import Job
 from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail, succeed
-from tests.support import sign_up, wait_until
+from tests.support import sign_up, sign_up_member, wait_until
 
 
 def true_counts():
@@ -87,7 +87,7 @@ def test_metrics_serve_prometheus_text_to_an_admin(client, admin, app):
 
 
 def test_metrics_refuse_a_member(client, app):
-    assert client.get('/metrics', headers=sign_up(client).headers).status_code == 403
+    assert client.get('/metrics', headers=sign_up_member(client).headers).status_code == 403
 
 
 @pytest.mark.env(METRICS_TOKEN='scrape-secret')

@@ -8,7 +8,7 @@ from collab.fields import utcnow
 from collab.jobs.models import Job
 from collab.jobs.instance import huey
 from tests.sample_tasks import always_fail
-from tests.support import sign_up, wait_until
+from tests.support import sign_up, sign_up_member, wait_until
 
 XSS = '<script>alert("x")</script>'
 
@@ -52,7 +52,7 @@ def test_anonymous_is_sent_to_the_login_page(client):
 
 @pytest.mark.parametrize('path', ['/admin/jobs', '/admin/jobs/x', '/admin/schedule', '/admin/system'])
 def test_a_member_gets_403_on_every_page(client, path):
-    headers = sign_up(client).headers
+    headers = sign_up_member(client).headers
     assert client.get(path, headers=headers).status_code == 403
 
 
@@ -60,7 +60,7 @@ def test_a_member_gets_403_on_every_page(client, path):
                                   '/admin/api/schedule', '/admin/api/counts'])
 def test_the_json_needs_an_admin(client, path):
     assert client.get(path).status_code == 401
-    assert client.get(path, headers=sign_up(client).headers).status_code == 403
+    assert client.get(path, headers=sign_up_member(client).headers).status_code == 403
 
 
 def test_an_admin_sees_the_dashboard_with_tabs_and_counts(client, admin, jobs):

@@ -8,7 +8,7 @@ from huey import group
 from collab.jobs.instance import huey
 from collab.jobs.models import Job
 from tests.sample_tasks import add, succeed, total
-from tests.support import sign_up, wait_for_state
+from tests.support import sign_up, sign_up_member, wait_for_state
 
 pytestmark = pytest.mark.usefixtures('db_backend')
 
@@ -70,7 +70,7 @@ def test_an_unknown_job_has_no_graph(client, admin):
 
 
 def test_the_graph_needs_an_admin(client):
-    member = sign_up(client, 'bob@example.com').headers
+    member = sign_up_member(client, 'bob@example.com').headers
     assert client.get('/admin/api/jobs/x/graph', headers=member).status_code == 403
 
 

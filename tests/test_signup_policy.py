@@ -124,9 +124,10 @@ def test_a_closed_server_takes_only_its_first_account(client):
 
 
 @pytest.mark.env(SIGNUP='open')
-def test_an_open_server_lets_anyone_sign_up_as_an_ordinary_account(client):
+def test_an_open_server_lets_anyone_sign_up_and_makes_its_first_account_the_admin(client):
     assert [register(client, email)['is_admin']
-            for email in ('ann@example.com', 'bob@example.com')] == [False, False]
+            for email in ('root@example.com', 'ann@example.com', 'bob@example.com')] \
+        == [True, False, False]
 
 
 # ---------------------------------------------------------------- the register page

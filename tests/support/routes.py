@@ -135,6 +135,15 @@ ROUTES = {
     ('GET', '/d/<row_id>'): [Case('/d/{doc}?diff=2', member_page(200), kind='page', missing=404)],
     ('POST', '/d/<row_id>'): [Case('/d/{doc}', member_page(see('/d/')), kind='page', missing=404,
                                    form=lambda: {'title': 'Plan', 'content': 'saved by form'})],
+    ('GET', '/d/<row_id>/v/<number>'): [Case('/d/{doc}/v/{version}', member_page(200),
+                                             kind='page', missing=404)],
+    ('POST', '/d/<row_id>/v/<number>/restore'): [
+        Case('/d/{doc}/v/{version}/restore', member_page(see('/d/')), kind='page', missing=404)],
+    ('GET', '/d/<row_id>/delete'): [Case('/d/{doc}/delete', {**member_page(200), 'member': 403},
+                                         kind='page', missing=404,
+                                         note="Ann's document: Bob may not delete it")],
+    ('POST', '/d/<row_id>/delete'): [Case('/d/{fresh_doc}/delete', manager_page(see('/w/')),
+                                          kind='page', missing=404, note="Ann's document")],
     ('GET', '/c/<row_id>'): [Case('/c/{channel}', member_page(200), kind='page', missing=404)],
     ('POST', '/c/<row_id>'): [Case('/c/{channel}', member_page(see('/c/')), kind='page',
                                    missing=404, form=lambda: {'body': 'hello from a form'})],
@@ -149,6 +158,13 @@ ROUTES = {
     ('POST', '/notifications/read-all'): [Case('/notifications/read-all',
                                                user_page(see('/notifications')), kind='page')],
     ('GET', '/static/<filename>'): [Case('/static/app.js', public(200), kind='page')],
+    ('GET', '/favicon.ico'): [Case('/favicon.ico', public(200), kind='page')],
+    ('GET', '/settings'): [Case('/settings', user_page(200), kind='page')],
+    ('POST', '/settings'): [Case('/settings', user_page(see('/settings')), kind='page',
+                                 form=lambda: {'push': '1', **{f'kind:{k}': '1' for k in (
+                                     'document.created', 'document.updated', 'message.posted',
+                                     'invite.accepted', 'export.ready', 'export.failed',
+                                     'digest')}})],
     ('GET', '/healthz'): [Case('/healthz', public(200))],
     ('GET', '/metrics'): [Case('/metrics', admin_api(200))],
     ('GET', '/ws'): [Case('/ws', {}, kind='websocket',
@@ -202,6 +218,10 @@ ROUTES = {
     ('GET', '/api/documents/<document_id>'): [Case(DOC, member_api(200), missing=404)],
     ('PUT', '/api/documents/<document_id>'): [
         Case(DOC, member_api(200), missing=404, json={'content': 'put by the matrix'})],
+    ('PATCH', '/api/documents/<document_id>'): [
+        Case(DOC, member_api(200), missing=404, json={'title': 'patched by the matrix'})],
+    ('POST', '/api/documents/<document_id>/versions/<number>/restore'): [
+        Case(DOC + '/versions/{version}/restore', member_api(200), missing=404)],
     ('DELETE', '/api/documents/<document_id>'): [
         Case('/api/documents/{fresh_doc}', manager_api(200), missing=404,
              note="Ann's document: Bob, a plain member, may not delete it")],
@@ -222,6 +242,11 @@ ROUTES = {
     ('DELETE', '/api/messages/<message_id>'): [
         Case('/api/messages/{fresh_message}', manager_api(200), missing=404,
              note="Ann's message")],
+    ('PATCH', '/api/messages/<message_id>'): [
+        Case('/api/messages/{fresh_message}', {**manager_api(200), 'workspace_admin': 403},
+             missing=404, json={'body': 'edited'}, note="Ann's message: only she edits it")],
+    ('POST', '/api/channels/<channel_id>/read'): [
+        Case(CH + '/read', member_api(200), missing=404, json={})],
     ('GET', '/api/workspaces/<workspace_id>/files'): [
         Case(WS + '/files', member_api(200), missing=404)],
     ('POST', '/api/workspaces/<workspace_id>/files'): [
@@ -246,6 +271,9 @@ ROUTES = {
              {**member_api(200), 'workspace_admin': 403, 'owner': 403}, missing=404,
              note="Bob's notification: only Bob may mark it")],
     ('POST', '/api/notifications/read-all'): [Case('/api/notifications/read-all', user_api(200))],
+    ('GET', '/api/notifications/settings'): [Case('/api/notifications/settings', user_api(200))],
+    ('PUT', '/api/notifications/settings'): [Case('/api/notifications/settings', user_api(200),
+                                                  json={'push': True})],
 
     # ---- admin pages
     ('GET', '/admin/'): [Case('/admin/', admin_page(see('/admin/jobs')), kind='page')],

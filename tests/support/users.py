@@ -12,6 +12,7 @@ fixture has it create at its first start (ADMIN_EMAIL, ADMIN_PASSWORD).
 """
 from dataclasses import dataclass
 
+from collab.models import User
 from collab.users import create_or_promote_admin
 from tests.support.clients import http_json
 
@@ -67,6 +68,14 @@ def sign_up(target, email='ann@example.com', name=None, password=PASSWORD, admin
             raise ValueError("a running server's administrator is ADMIN, made at its start")
         create_or_promote_admin(email.strip().lower(), password)
     return sign_in(target, email, password)
+
+
+def sign_up_member(client, email='ann@example.com', name=None, password=PASSWORD):
+    """Sign up a user who is not an administrator: on a server with no account yet, the
+    first (which becomes its administrator) is made before, as root@example.com."""
+    if not User.select().exists():
+        register(client, 'root@example.com')
+    return sign_up(client, email, name, password)
 
 
 def _request(target, method, path, body=None, token=None):
