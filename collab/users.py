@@ -3,6 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask import current_app, has_app_context
 from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,8 +14,18 @@ from collab.models import DEFAULT_TOKEN_DAYS, ApiToken, LoginSession, User, toke
 from collab.transactions import writing
 
 MIN_PASSWORD = 8
+# Werkzeug's default, scrypt. The app's PASSWORD_HASH_METHOD config (no setting
+# reaches it) lets the test suite sign thousands of people up quickly.
+DEFAULT_HASH_METHOD = 'scrypt'
 # Checked against when the email is unknown, so a miss costs as much as a hit.
-_DUMMY_HASH = generate_password_hash('not a real password')
+_DUMMY_HASH = generate_password_hash('not a real password', DEFAULT_HASH_METHOD)
+
+
+def hash_password(password):
+    method = DEFAULT_HASH_METHOD
+    if has_app_context():
+        method = current_app.config.get('PASSWORD_HASH_METHOD', method)
+    return generate_password_hash(password, method)
 
 
 def create_user(email, name, password, is_admin=False):
@@ -22,7 +33,7 @@ def create_user(email, name, password, is_admin=False):
     try:
         with database.atomic():
             return User.create(email=email, name=name, is_admin=is_admin,
-                               password_hash=generate_password_hash(password))
+                               password_hash=hash_password(password))
     except IntegrityError:
         raise ApiError(409, 'an account with this email already exists', 'email') from None
 
@@ -131,7 +142,7 @@ def set_password(user, password, keep_session_id=None):
     """Change the password and end every sign-in of the user (sessions and
     tokens) but the session `keep_session_id`, the one that made the change."""
     check_password(password)
-    user.password_hash = generate_password_hash(password)   # slow: outside the write lock
+    user.password_hash = hash_password(password)   # slow: outside the write lock
     with writing():
         user.save()
         ApiToken.delete().where(ApiToken.user == user).execute()

@@ -117,6 +117,8 @@ def app(settings):
     sample_tasks.reset()
     app = create_app(settings)
     app.config['TESTING'] = True
+    # A cheap hash: thousands of sign-ups. test_auth.py checks the default, scrypt.
+    app.config['PASSWORD_HASH_METHOD'] = 'pbkdf2:sha256:1000'
     yield app
     huey.ledger.flush()
     huey.storage.close()
