@@ -17,8 +17,9 @@ def create_app(settings=None):
     # Imported here, as in Flask's tutorial: the blueprints import task names,
     # and the tasks import collab's services.
     import tasks
-    from collab import (account_pages, admin, api, auth, errors, health, realtime, security,
-                        validation, workspace_pages)
+    from collab import (account_pages, admin, api, auth, errors, health, notification_settings,
+                        realtime, security, validation, workspace_pages)
+    from collab import member_pages
     from collab.enqueue import wake_dispatcher
     from collab.host_check import refuse_foreign_host
     from collab.jobs.outbox import dispatcher
@@ -55,8 +56,10 @@ def create_app(settings=None):
     realtime.init_app(app)   # flask-sock: the /ws route
     app.url_map.converters['id'] = api.IdConverter   # the API's ids, before its rules
     for blueprint in [*api.BLUEPRINTS, *admin.BLUEPRINTS, health.bp, account_pages.bp,
-                      workspace_pages.bp]:
+                      workspace_pages.bp, notification_settings.bp, member_pages.bp]:
         app.register_blueprint(blueprint)
+    # Browsers ask for /favicon.ico on any page (a JSON one too): the SVG icon.
+    app.add_url_rule('/favicon.ico', 'favicon', lambda: app.send_static_file('favicon.svg'))
     return app
 
 

@@ -7,6 +7,10 @@ process's registry. With REDIS_URL it goes through Redis pub/sub, and every
 web process's listener thread hands it to its own registry. Who is online is
 kept beside it: asked of the web process over the local channel, or in a
 Redis sorted set shared by all web processes. This module never imports Flask.
+
+A socket may say which chat channel its page has open (`subscribe`, after the
+caller checked membership): a channel's `message` events go only to the sockets
+subscribed to it, however they travel, since the event names its channel.
 """
 import collections
 import json
@@ -34,6 +38,7 @@ class ConnectionRegistry:
         self._lock = threading.Lock()
         self._by_user = {}
         self._sent = {}   # connection → the notifications it was sent lately
+        self._channel = {}   # connection → the chat channel its page has open
 
     def add(self, user_id, connection):
         """Register; True when this is the user's first connection here."""
@@ -49,6 +54,7 @@ class ConnectionRegistry:
             connections = self._by_user.get(user_id, set())
             connections.discard(connection)
             self._sent.pop(connection, None)
+            self._channel.pop(connection, None)
             if not connections:
                 self._by_user.pop(user_id, None)
                 return True
@@ -58,10 +64,26 @@ class ConnectionRegistry:
         with self._lock:
             return set(self._by_user)
 
+    def subscribe(self, connection, channel_id):
+        """The channel this connection's page has open (None: none); one at a time."""
+        with self._lock:
+            if connection in self._sent:
+                if channel_id is None:
+                    self._channel.pop(connection, None)
+                else:
+                    self._channel[connection] = channel_id
+
+    def subscribers(self, channel_id):
+        """The users with a connection here whose page has this chat channel open."""
+        with self._lock:
+            return {uid for uid, connections in self._by_user.items()
+                    if any(self._channel.get(c) == channel_id for c in connections)}
+
     def forget(self):
         self._lock = threading.Lock()
         self._by_user = {}
         self._sent = {}
+        self._channel = {}
 
     def count(self, user_id):
         with self._lock:
@@ -69,11 +91,13 @@ class ConnectionRegistry:
 
     def deliver(self, user_ids, text):
         """Send to every local connection of these users; a dead one is dropped.
-        A notification a connection was already sent is not sent to it again."""
-        key = notification_key(text)
+        A notification or message event a connection was already sent is not sent
+        to it again; a message event only to the connections subscribed to its channel."""
+        key, channel_id = event_key(text)
         with self._lock:
             targets = [(uid, c) for uid in user_ids for c in self._by_user.get(uid, ())
-                       if key is None or self._sent[c].first_time(key)]
+                       if (channel_id is None or self._channel.get(c) == channel_id)
+                       and (key is None or self._sent[c].first_time(key))]
         for user_id, connection in targets:
             try:
                 connection.send(text)
@@ -107,6 +131,21 @@ def notification_key(text):
     if not text.startswith('{"type": "notification"'):
         return None
     return json.loads(text)['data'].get('id')
+
+
+MESSAGE_EVENT = '{"type": "message"'
+
+
+def event_key(text):
+    """(the key that tells a repeat of this event, the channel whose subscribers alone
+    get it): a notification's id; for a chat message event its channel, and its
+    message, change and version. (None, None) for any other event."""
+    if not text.startswith(MESSAGE_EVENT):
+        return notification_key(text), None
+    event = json.loads(text)
+    message = event.get('message') or {}
+    key = f"message:{message.get('id')}:{event.get('action')}:{message.get('edited_at')}"
+    return key, event.get('channel_id')
 
 
 class LocalBroadcaster:

@@ -4,9 +4,13 @@ An email invite is for the account with that email, once. A link invite is for
 anyone signed in, until it expires or has been used `max_uses` times. Only a
 workspace's owners and admins create them.
 """
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
+
+from flask import current_app
 
 from collab.access import require_manager
 from collab.security import check_invite_allowed
@@ -28,11 +32,30 @@ def create(workspace, email, invited_by, max_uses=1):
     link invite."""
     require_manager(workspace.id, 'invite people', invited_by)
     check_invite_allowed(invited_by)
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    token = _token_from(nonce)
     invite = Invite.create(workspace=workspace, email=email, invited_by=invited_by,
                            token_hash=token_hash(token), max_uses=max_uses,
-                           expires_at=utcnow() + INVITE_LIFETIME)
+                           expires_at=utcnow() + INVITE_LIFETIME, link_nonce=nonce)
     return invite, token
+
+
+def _token_from(nonce):
+    """The token is an HMAC of a random nonce under SECRET_KEY: the row keeps the nonce
+    and the token's hash, so the server can show a pending invite's link again while
+    a stolen copy of the database alone accepts no invite."""
+    key = current_app.config['SETTINGS'].secret_key.encode()
+    digest = hmac.new(key, b'invite-token:' + nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b'=').decode()
+
+
+def token_of(invite):
+    """The token of a pending invite, or None when it cannot be rebuilt (made before
+    nonces were kept, or under another SECRET_KEY)."""
+    if not invite.link_nonce:
+        return None
+    token = _token_from(invite.link_nonce)
+    return token if hmac.compare_digest(token_hash(token), invite.token_hash) else None
 
 
 def accept(token, user):
@@ -70,6 +93,19 @@ def _use(invite):
         raise ApiError(410, 'this invite has expired')
     raise ApiError(410, 'this invite has already been used' if invite.email is not None
                    else 'this invite link has been used as many times as it allows')
+
+
+def find(token):
+    """The invite with this token (any state), its workspace and inviter joined in; None
+    for an unknown token."""
+    if not isinstance(token, str) or not token or len(token) > 100:
+        return None
+    return Invite.get_or_none(Invite.token_hash == token_hash(token))
+
+
+def usable(invite):
+    """Whether the invite can still be accepted by someone."""
+    return invite.uses < invite.max_uses and invite.expires_at > utcnow()
 
 
 def pending(workspace_id):

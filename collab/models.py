@@ -20,6 +20,8 @@ class User(BaseModel):
     password_hash = CharField(max_length=255)
     is_admin = BooleanField(default=False)
     push_enabled = BooleanField(default=True)
+    # Notification kinds this user turned off (collab/notification_settings.py).
+    muted_kinds = JSONText(null=True)
     created_at = DateTimeField(default=utcnow)
 
     def to_dict(self):
@@ -59,6 +61,17 @@ class LoginSession(BaseModel):
     user = ForeignKeyField(User, backref='login_sessions', on_delete='CASCADE')
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField(index=True)
+
+
+class PasswordReset(BaseModel):
+    """A password-reset link sent by email (collab/password_reset.py); only its token's
+    SHA-256 is stored. Valid for an hour, once."""
+    id = AutoField()
+    user = ForeignKeyField(User, backref='+', on_delete='CASCADE')
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+    used_at = DateTimeField(null=True)
 
 
 class Workspace(BaseModel):
@@ -123,6 +136,9 @@ class Invite(BaseModel):
     accepted_at = DateTimeField(null=True)   # the latest accept
     max_uses = IntegerField(default=1)
     uses = IntegerField(default=0)
+    # With SECRET_KEY, rebuilds the token, so owners and admins can copy a pending
+    # invite's link again (collab/invites.py); a copy of the database alone cannot.
+    link_nonce = CharField(max_length=64, null=True)
 
     def to_dict(self):
         return {'id': self.id, 'workspace_id': self.workspace_id, 'email': self.email,
@@ -163,6 +179,8 @@ class DocumentVersion(BaseModel):
     # Filled in by documents.process_document_version: the change against the version before.
     lines_added = IntegerField(null=True)
     lines_removed = IntegerField(null=True)
+    # The version whose content this one restored (its author restored it); None for a save.
+    restored_from = IntegerField(null=True)
 
     class Meta:
         indexes = ((('document', 'version'), True),)
@@ -171,7 +189,7 @@ class DocumentVersion(BaseModel):
         data = {'id': self.id, 'document_id': self.document_id, 'version': self.version,
                 'title': self.title, 'author_id': self.author_id,
                 'created_at': iso(self.created_at), 'lines_added': self.lines_added,
-                'lines_removed': self.lines_removed}
+                'lines_removed': self.lines_removed, 'restored_from': self.restored_from}
         if content:
             data['content'] = self.content
         return data
@@ -198,10 +216,24 @@ class Message(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete='SET NULL', backref='+')
     body = TextField()
     created_at = DateTimeField(default=utcnow)
+    edited_at = DateTimeField(null=True)   # its author's last edit
 
     def to_dict(self):
         return {'id': self.id, 'channel_id': self.channel_id, 'user_id': self.user_id,
-                'body': self.body, 'created_at': iso(self.created_at)}
+                'body': self.body, 'created_at': iso(self.created_at),
+                'edited_at': iso(self.edited_at)}
+
+
+class ChannelRead(BaseModel):
+    """How far a member has read a channel: the newest message id they have seen.
+    Messages after it, by others, are their unread count."""
+    user = ForeignKeyField(User, on_delete='CASCADE', backref='+')
+    channel = ForeignKeyField(Channel, on_delete='CASCADE', backref='reads')
+    last_read_id = IntegerField(default=0)
+    read_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('user', 'channel'), True),)
 
 
 class File(BaseModel):
@@ -277,4 +309,5 @@ class LastSeen(BaseModel):
 
 
 DOMAIN_MODELS = [User, ApiToken, LoginSession, Workspace, Member, Activity, Invite, Document,
-                 DocumentVersion, Channel, Message, File, Notification, Export, LastSeen]
+                 DocumentVersion, Channel, Message, ChannelRead, File, Notification, Export,
+                 LastSeen, PasswordReset]

@@ -4,7 +4,7 @@ The JSON API and the pages both call these, after validating their input.
 """
 from flask import current_app
 
-from collab import activity, documents, exports, files, invites, quota
+from collab import activity, broadcast, documents, exports, files, invites, quota
 from collab.errors import ApiError
 from collab.transactions import writing
 from collab.enqueue import enqueue
@@ -21,9 +21,10 @@ def _log(workspace_id, user, action, target_type, target_id, metadata=None):
             occurred_at=activity.now_stamp())
 
 
-def _notify_others(workspace_id, user, type_, data):
+def _notify_others(workspace_id, user, type_, data, skip=()):
+    """Notify the workspace's other members (but those in `skip`), by a job."""
     others = [m.user_id for m in Member.select(Member.user).where(
-        (Member.workspace == workspace_id) & (Member.user != user))]
+        (Member.workspace == workspace_id) & (Member.user != user)) if m.user_id not in skip]
     if others:
         enqueue(send_batch_notifications, others, type_, dict(data, user=user.name))
 
@@ -48,23 +49,59 @@ def create_document(workspace, user, title, content):
     return doc
 
 
-def update_document(doc, user, title, content):
-    """Save a new version: bump `version`, then the version → index pipeline."""
+def update_document(doc, user, title, content, base_version=None):
+    """Save a new version: bump `version`, then the version → index pipeline. With
+    `base_version` (the version the text was edited from), a save over any other
+    version is refused (documents.DocumentConflict): it would lose that version's edits."""
     with writing():
-        changes = {Document.version: Document.version + 1, Document.updated_by: user.id,
-                   Document.updated_at: utcnow(), Document.content: content}
+        changes = {}
+        if content is not None:
+            changes[Document.content] = content
         if title is not None:
             changes[Document.title] = title
-        Document.update(changes).where(Document.id == doc.id).execute()
-        doc = Document.get_by_id(doc.id)
-        documents.record_version(doc, user.id)
-        enqueue(version_pipeline(doc.id, user.id))
+        doc = _new_version(doc, user, changes, base_version)
         _log(doc.workspace_id, user, 'document.updated', 'document', doc.id,
              {'title': doc.title, 'version': doc.version})
-        _notify_others(doc.workspace_id, user, 'document.updated',
-                       {'document_id': doc.id, 'title': doc.title, 'version': doc.version,
-                        'workspace_id': doc.workspace_id})
+        _notify_saved(doc, user)
     return doc
+
+
+def restore_version(doc, user, number):
+    """A new version with the title and content of version `number`, by `user`."""
+    with writing():
+        old = documents.find_version(doc.id, number)
+        doc = _new_version(doc, user, {Document.title: old.title, Document.content: old.content},
+                           restored_from=number)
+        _log(doc.workspace_id, user, 'document.restored', 'document', doc.id,
+             {'title': doc.title, 'version': doc.version, 'restored_from': number})
+        _notify_saved(doc, user)
+    return doc
+
+
+def _new_version(doc, user, changes, base_version=None, restored_from=None):
+    """Bump the version with `changes`, keep it, start its pipeline. The version check
+    is part of the UPDATE: of two saves on one base, the second finds no row to
+    change, whichever database (PostgreSQL re-reads the row once the first commits)."""
+    changes = {**changes, Document.version: Document.version + 1,
+               Document.updated_by: user.id, Document.updated_at: utcnow()}
+    where = Document.id == doc.id
+    if base_version is not None:
+        where &= Document.version == base_version
+    if not Document.update(changes).where(where).execute():
+        current = Document.get_or_none(Document.id == doc.id)
+        if current is None:
+            raise ApiError(404, 'no such document (it was deleted)')
+        raise documents.DocumentConflict(current, base_version)
+    doc = Document.get_by_id(doc.id)
+    documents.record_version(doc, user.id, restored_from)
+    enqueue(version_pipeline(doc.id, user.id))
+    return doc
+
+
+def _notify_saved(doc, user):
+    _notify_others(doc.workspace_id, user, 'document.updated',
+                   {'document_id': doc.id, 'title': doc.title, 'version': doc.version,
+                    'workspace_id': doc.workspace_id})
 
 
 def create_channel(workspace, user, name):
@@ -79,7 +116,33 @@ def post_message(channel, user, body):
         message = Message.create(channel=channel, user=user, body=body)
         _log(channel.workspace_id, user, 'message.posted', 'message', message.id,
              {'channel_id': channel.id, 'channel': channel.name})
+        # A member whose page has the channel open sees the message arrive: no
+        # notification for them. Only this process's sockets are known here (with
+        # Redis and several web processes, a viewer on another one is notified too).
+        _notify_others(channel.workspace_id, user, 'message.posted',
+                       {'workspace_id': channel.workspace_id, 'channel_id': channel.id,
+                        'channel': channel.name, 'message_id': message.id,
+                        'body': _excerpt(body)},
+                       skip=broadcast.registry.subscribers(channel.id))
     return message
+
+
+# A notification quotes the start of a message (the rest is a click away).
+EXCERPT_CHARS = 200
+
+
+def _excerpt(body):
+    text = ' '.join(body.split())
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + '…'
+
+
+def edit_message(message, channel, user, body):
+    """Its author's new text; the caller checked the author."""
+    with writing():
+        Message.update(body=body, edited_at=utcnow()).where(Message.id == message.id).execute()
+        _log(channel.workspace_id, user, 'message.edited', 'message', message.id,
+             {'channel_id': channel.id, 'channel': channel.name})
+    return Message.get_by_id(message.id)
 
 
 def upload_file(workspace, user, upload):

@@ -1,5 +1,9 @@
-"""`/ws`: notifications and who comes online or goes, pushed to the browser over a
-WebSocket (flask-sock).
+"""`/ws`: notifications, who comes online or goes, and the messages of the chat
+channel a page has open, pushed to the browser over a WebSocket (flask-sock).
+
+The client sends `{"type": "ping"}`, and `{"type": "subscribe", "channel": ID}`
+(or `{"subscribe": {"channel": ID}}`) for the channel its page shows, `null` for
+none: members only, answered `subscribed` or an error frame with status 403/404.
 
 Admission happens before the upgrade, as plain HTTP: a session cookie or
 `?token=`, and an Origin (when a browser sends one) of this very host —
@@ -21,11 +25,12 @@ from urllib.parse import urlparse
 from flask import Blueprint, current_app, g, request
 from flask_sock import Sock
 
-from collab import broadcast, socket_guard
+from collab import broadcast, channel_live, socket_guard
 from collab.db import close_connection, database
 from collab.errors import ApiError
 from collab.models import Member
 from collab.users import token_hash, user_for_token
+from collab.validation import MAX_ID
 
 log = logging.getLogger('collab.realtime')
 
@@ -168,9 +173,34 @@ class SocketSession:
         if kind == 'ping':
             self.online_users.touch(self.user_id)
             self.connection.send(json.dumps({'type': 'pong'}))
+        elif kind == 'subscribe' or (isinstance(message, dict) and 'subscribe' in message):
+            self.subscribe(message)
         else:
             self.connection.send(json.dumps({'type': 'error',
-                                             'error': 'unknown message; send {"type": "ping"}'}))
+                                             'error': 'unknown message; send {"type": "ping"} '
+                                                      'or {"type": "subscribe", "channel": ID}'}))
+
+    def subscribe(self, message):
+        """Follow one channel (replacing any other): only a member of its workspace may."""
+        wanted = message.get('subscribe') if kind_of(message) != 'subscribe' else message
+        channel_id = wanted.get('channel', False) if isinstance(wanted, dict) else False
+        if channel_id is None:
+            broadcast.registry.subscribe(self.connection, None)
+            self.connection.send(json.dumps({'type': 'subscribed', 'channel': None}))
+            return
+        if type(channel_id) is not int or not 0 < channel_id <= MAX_ID:
+            self.connection.send(json.dumps({
+                'type': 'error', 'status': 400, 'error': 'subscribe needs {"channel": ID}'}))
+            return
+        refusal = channel_live.subscribable(self.user_id, channel_id)
+        if refusal is not None:
+            broadcast.registry.subscribe(self.connection, None)
+            status, why = refusal
+            self.connection.send(json.dumps({'type': 'error', 'status': status,
+                                             'channel': channel_id, 'error': why}))
+            return
+        broadcast.registry.subscribe(self.connection, channel_id)
+        self.connection.send(json.dumps({'type': 'subscribed', 'channel': channel_id}))
 
     def _leave(self):
         try:
@@ -195,6 +225,10 @@ class SocketSession:
             self.broadcaster.publish(peers, {'type': 'presence', 'user_id': self.user_id,
                                              'online': online,
                                              'workspace_ids': list(workspace_ids)})
+
+
+def kind_of(message):
+    return message.get('type') if isinstance(message, dict) else None
 
 
 def shared_workspaces(user_id):

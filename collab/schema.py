@@ -16,6 +16,7 @@ from collab.jobs.args_index import install as install_job_search
 from collab.jobs.queue_alerts import install as install_queue_alerts
 from collab.jobs.totals import install as install_job_totals
 from collab.db import database, is_sqlite
+from collab.fields import JSONText
 from collab.transactions import writing   # processes starting together wait their turn
 from collab.jobs.models import JOB_MODELS
 from collab.models import DOMAIN_MODELS, BaseModel, token_expiry
@@ -70,9 +71,34 @@ def _retried_jobs_and_error_search(migrator):
                 'CREATE INDEX IF NOT EXISTS job_error_set ON job (seq) WHERE error IS NOT NULL'))]
 
 
+def _notification_kinds(migrator):
+    """Each user may turn off kinds of notification (none are off until they do)."""
+    return [migrator.add_column('user', 'muted_kinds', JSONText(null=True))]
+
+
+def _channel_reads_and_message_edits(migrator):
+    """Members' read markers per channel (the ChannelRead table, which create_schema
+    makes as it makes every missing table) and when a message was last edited."""
+    return [migrator.add_column('message', 'edited_at', DateTimeField(null=True))]
+
+
+def _restored_versions(migrator):
+    """A document version made by restoring an older one names that version."""
+    return [migrator.add_column('documentversion', 'restored_from', IntegerField(null=True))]
+
+
+def _password_resets_and_invite_nonces(migrator):
+    """Password-reset links (the PasswordReset table, which create_schema makes as it
+    makes every missing table), and the nonce that lets a pending invite's link be
+    copied again (invites made before this have none: their links stay unknown)."""
+    return [migrator.add_column('invite', 'link_nonce', CharField(max_length=64, null=True))]
+
+
 # Each entry: (version, function(migrator) -> list of playhouse.migrate operations).
 MIGRATIONS = [(1, _leaner_job_indexes), (2, _outbox_recorded), (3, _invite_links),
-              (4, _token_names_and_expiry), (5, _retried_jobs_and_error_search)]
+              (4, _token_names_and_expiry), (5, _retried_jobs_and_error_search),
+              (6, _channel_reads_and_message_edits), (7, _restored_versions),
+              (8, _password_resets_and_invite_nonces), (9, _notification_kinds)]
 
 
 # PostgreSQL advisory lock key held while the schema is created or migrated.

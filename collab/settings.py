@@ -6,6 +6,7 @@ one line on stderr and a non-zero exit, never a traceback.
 import os
 import secrets
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -55,6 +56,9 @@ class Settings:
     signup: str = 'invite'   # open, invite or closed: who may create an account
     workspace_quota_mb: int = 1024
     export_keep_days: int = 7
+    # Outgoing mail (collab/mail.py): unset, links are shown to copy instead.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str | None = None
 
     @property
     def queue_backend(self):
@@ -110,6 +114,8 @@ class Settings:
             signup=get.choice('SIGNUP', 'invite', SIGNUP_POLICIES),
             workspace_quota_mb=get.integer('WORKSPACE_QUOTA_MB', 1024, 1, 10**9),
             export_keep_days=get.integer('EXPORT_KEEP_DAYS', 7, 1, 3650),
+            smtp_url=get.smtp_url('SMTP_URL'),
+            mail_from=get.mail_from('MAIL_FROM', required=get.text('SMTP_URL') is not None),
         )
 
 
@@ -195,6 +201,41 @@ class _Reader:
             raise SettingsError(name, f'must be scheme://host[:port][/path] only, got {raw!r}')
         return raw.rstrip('/')
 
+    def smtp_url(self, name):
+        """`smtp://[user:pass@]host[:port]` (STARTTLS when offered; required on 587)
+        or `smtps://…` (TLS from the start). Errors never repeat the value: it may
+        hold a password."""
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            parsed = urlparse(raw)
+            parsed.port  # raises ValueError for a non-numeric port
+        except ValueError:
+            raise SettingsError(name, 'is not a valid URL (is the port a number?)') from None
+        if parsed.scheme not in ('smtp', 'smtps'):
+            raise SettingsError(name, 'must start with smtp:// (STARTTLS) or smtps:// (TLS), '
+                                      'e.g. smtp://user:pass@mail.example.com:587')
+        if not parsed.hostname:
+            raise SettingsError(name, 'has no host, e.g. smtp://user:pass@mail.example.com:587')
+        if parsed.path.strip('/') or parsed.query or parsed.fragment:
+            raise SettingsError(name, 'must be smtp://user:pass@host:port only (no path or '
+                                      'query)')
+        return raw
+
+    def mail_from(self, name, required):
+        """The sender: `collab@example.com` or `Collab <collab@example.com>`."""
+        raw = self.text(name)
+        if raw is None:
+            if required:
+                raise SettingsError(name, 'must be set when SMTP_URL is (the address mail '
+                                          'is sent from, e.g. collab@example.com)')
+            return None
+        _, address = parseaddr(raw)
+        if any(c in raw for c in '\r\n') or not _looks_like_address(address):
+            raise SettingsError(name, f'is not an email address: {raw!r}')
+        return raw
+
     def database_url(self, name, default):
         raw = self.text(name)
         if raw is None:
@@ -202,6 +243,11 @@ class _Reader:
         if raw.startswith('sqlite:///'):
             return raw
         return self.url(name, schemes=('postgres', 'postgresql', 'postgresql+pool', 'postgres+pool'))
+
+
+def _looks_like_address(address):
+    local, _, domain = address.rpartition('@')
+    return bool(local) and '.' in domain and not any(c.isspace() for c in address)
 
 
 def _long_enough(secret_key):

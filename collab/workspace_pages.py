@@ -1,19 +1,24 @@
 """Server-rendered workspace pages: the start page (your workspaces), a workspace,
 its documents (with history and diffs), channels, search, notifications and
 exports. Forms post back here; JS only adds live updates."""
-import difflib
 import functools
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
                    request, url_for)
+from peewee import JOIN
 
-from collab import broadcast, export_progress, fulltext, notifications, operations
-from collab.access import require_manager, role_in
+from collab import (broadcast, channel_live, channel_reads, export_progress, notifications,
+                    operations, workspace_search)
+from collab import files as files_store, workspace_actions
+from collab import document_pages, documents, markdown
+from collab import invite_page
+from collab.access import require_author_or_manager, require_manager, role_in
+from collab.api import files as api_files
 from collab.api.activity import entry, feed
 from collab.auth import login_required
 from collab.errors import ApiError
 from collab.links import external_url
-from collab.models import (Channel, Document, DocumentVersion, Export, File, Member,
+from collab.models import (Channel, Document, Export, File, Member,
                            Message, Notification, User, Workspace)
 from collab.page_forms import field, form_action
 from collab.validation import EMAIL_RE, MAX_CONTENT, lowered
@@ -70,8 +75,11 @@ def workspace(ws):
         'workspace.html', workspace=ws,
         documents=ws.documents.order_by(Document.updated_at.desc()),
         channels=ws.channels.order_by(Channel.name),
+        unread=channel_reads.unread_counts(g.user.id, ws.id),
         members=Member.select(Member, User).join(User).where(Member.workspace == ws),
-        files=ws.files.order_by(File.id.desc()),
+        files=api_files.with_uploaders(ws),
+        file_manager=role_in(ws.id) in Member.MANAGERS,
+        max_file_bytes=files_store.MAX_FILE_BYTES,
         exports=recent,
         export_progress=export_progress.of_exports(recent),
         activity=[entry(a) for a in feed(ws.id, 20)],
@@ -112,13 +120,16 @@ def invite(ws):
 
 
 @bp.route('/invites/<token>', methods=['GET', 'POST'])
-@login_required
 @form_action
 def accept_invite(token):
+    """Anyone holding the link sees the workspace and who invited them; joining needs
+    an account (collab/invite_page.py renders the page)."""
     if request.method == 'POST':
+        if g.user is None:
+            return redirect(url_for('account_pages.login', next=request.path))
         invite, _ = operations.accept_invite(token[:100], g.user)
         return redirect(url_for('workspace_pages.workspace', row_id=invite.workspace_id))
-    return render_template('invite.html', token=token)
+    return invite_page.invite_page(token)
 
 
 @bp.post(f'/w/<{ID}:row_id>/files')
@@ -128,8 +139,34 @@ def upload(ws):
     upload = request.files.get('file')
     if upload is None or not upload.filename:
         raise ApiError(400, 'choose a file to upload', 'file')
-    operations.upload_file(ws, g.user, upload)
+    row = operations.upload_file(ws, g.user, upload)
+    flash(f'Uploaded “{row.name}” ({row.size} bytes).', 'info')
     return redirect(url_for('workspace_pages.workspace', row_id=ws.id))
+
+
+@bp.get(f'/f/<{ID}:row_id>/delete')
+@member_only(File, 'file')
+def confirm_delete_file(row):
+    """Where the list's Delete link leads without JavaScript (with it, the page asks)."""
+    if not may_delete_file(row):
+        abort(403, 'only the member who uploaded this file, or an owner or admin of this '
+                   'workspace, can delete it')
+    return render_template('file_delete.html', file=row, workspace=row.workspace)
+
+
+def may_delete_file(row):
+    return row.uploaded_by_id == g.user.id or role_in(row.workspace_id) in Member.MANAGERS
+
+
+@bp.post(f'/f/<{ID}:row_id>/delete')
+@member_only(File, 'file')
+@form_action
+def delete_file(row):
+    """Its uploader, an owner or an admin."""
+    require_author_or_manager(row.workspace_id, row.uploaded_by_id, 'file')
+    workspace_actions.delete_file(row, g.user)
+    flash(f'Deleted “{row.name}”.', 'info')
+    return redirect(url_for('workspace_pages.workspace', row_id=row.workspace_id))
 
 
 @bp.post(f'/w/<{ID}:row_id>/exports')
@@ -146,51 +183,74 @@ def start_export(ws):
 @member_only(Workspace, 'workspace')
 def search_page(ws):
     query = request.args.get('q', '')[:500]
-    results = fulltext.search(ws.id, query) if query.strip() else []
+    results = workspace_search.search(ws.id, query) if query.strip() else []
     return render_template('search.html', workspace=ws, query=query, results=results)
 
 
 @bp.get(f'/d/<{ID}:row_id>')
 @member_only(Document, 'document')
 def document(doc):
-    versions = list(doc.versions.order_by(DocumentVersion.version.desc()))
-    return render_template('document.html', doc=doc, workspace=doc.workspace,
-                           versions=versions, diff=_diff(doc, versions))
-
-
-def _diff(doc, versions):
-    """Lines of a unified diff between ?diff=<version> and the version before it."""
-    number = request.args.get('diff', type=int)
-    if number is None:
-        return None
-    by_number = {v.version: v for v in versions}
-    current = by_number.get(number)
-    previous = max((v for v in versions if v.version < number), key=lambda v: v.version,
-                   default=None)
-    if current is None:
-        return {'number': number, 'lines': [], 'missing': True}
-    before = previous.content.splitlines() if previous else []
-    lines = list(difflib.unified_diff(before, current.content.splitlines(),
-                                      f'version {previous.version if previous else 0}',
-                                      f'version {number}', lineterm=''))
-    return {'number': number, 'lines': lines, 'missing': False}
+    return document_pages.document_page(doc)
 
 
 @bp.post(f'/d/<{ID}:row_id>')
 @member_only(Document, 'document')
 @form_action
 def save_document(doc):
-    operations.update_document(doc, g.user, field('title', 200),
-                               field('content', MAX_CONTENT, required=False, strip=False))
+    """Save (or preview) the editor's text. A save based on an older version than the
+    current one keeps the text in the editor and shows the current version (409)."""
+    draft = document_pages.draft_from_form()
+    if request.form.get('action') == 'preview':
+        return document_pages.document_page(doc, draft=draft,
+                                            preview=markdown.render(draft['content']))
+    try:
+        operations.update_document(doc, g.user, draft['title'], draft['content'],
+                                   draft['base_version'])
+    except documents.DocumentConflict as conflict:
+        return document_pages.conflict_page(conflict.doc, draft)
     flash('Saved.', 'info')
     return redirect(url_for('workspace_pages.document', row_id=doc.id))
+
+
+@bp.get(f'/d/<{ID}:row_id>/v/<{ID}:number>')
+@member_only(Document, 'document')
+def document_version(doc, number):
+    return document_pages.version_page(doc, number)
+
+
+@bp.post(f'/d/<{ID}:row_id>/v/<{ID}:number>/restore')
+@member_only(Document, 'document')
+@form_action
+def restore_version(doc, number):
+    doc = operations.restore_version(doc, g.user, number)
+    flash(f'Restored version {number} as version {doc.version}.', 'info')
+    return redirect(url_for('workspace_pages.document', row_id=doc.id))
+
+
+@bp.get(f'/d/<{ID}:row_id>/delete')
+@member_only(Document, 'document')
+def confirm_delete_document(doc):
+    return document_pages.delete_page(doc)
+
+
+@bp.post(f'/d/<{ID}:row_id>/delete')
+@member_only(Document, 'document')
+@form_action
+def delete_document(doc):
+    require_author_or_manager(doc.workspace_id, doc.created_by_id, 'document')
+    workspace_actions.delete_document(doc, g.user)
+    flash(f'Deleted “{doc.title}”.', 'info')
+    return redirect(url_for('workspace_pages.workspace', row_id=doc.workspace_id))
 
 
 @bp.get(f'/c/<{ID}:row_id>')
 @member_only(Channel, 'channel')
 def channel(ch):
-    messages = list(Message.select(Message, User).join(User).where(Message.channel == ch)
-                    .order_by(Message.id.desc()).limit(100))[::-1]
+    messages = list(Message.select(Message, User).join(User, JOIN.LEFT_OUTER)
+                    .where(Message.channel == ch).order_by(Message.id.desc()).limit(100))[::-1]
+    # Opening the channel reads it: the workspace page's count for it clears.
+    channel_reads.mark_read(g.user.id, ch)
+    channel_live.announce_read(current_app.config['SETTINGS'], g.user.id, ch, 0)
     return render_template('channel.html', channel=ch, workspace=ch.workspace, messages=messages)
 
 
@@ -198,7 +258,9 @@ def channel(ch):
 @member_only(Channel, 'channel')
 @form_action
 def post_message(ch):
-    operations.post_message(ch, g.user, field('body', 10_000))
+    message = operations.post_message(ch, g.user, field('body', 10_000))
+    channel_live.announce(current_app.config['SETTINGS'], channel_live.POSTED, message, ch,
+                          g.user.id)
     return redirect(url_for('workspace_pages.channel', row_id=ch.id))
 
 
@@ -207,8 +269,7 @@ def post_message(ch):
 def notifications_page():
     rows = Notification.select().where(Notification.user == g.user).order_by(
         Notification.id.desc()).limit(100)
-    return render_template('notifications.html',
-                           notes=[notifications.event(n)['data'] for n in rows])
+    return render_template('notifications.html', notes=notifications.grouped(rows))
 
 
 @bp.post('/notifications/read-all')

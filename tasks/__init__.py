@@ -10,7 +10,8 @@ import importlib
 
 from collab.jobs import outbox
 from collab.jobs.instance import huey
-from tasks import activity, documents, housekeeping, notifications, online_status, workspaces  # noqa: F401
+from tasks import (activity, documents, housekeeping, mail, notifications,  # noqa: F401
+                   online_status, workspaces)
 
 
 def configure(settings, storage=None):

@@ -21,6 +21,8 @@ def send_notification(user_id, type, data):
     if not User.select().where(User.id == user_id).exists():
         return None
     notification = notifications.store(user_id, type, data)
+    if notification is None:
+        return None   # the user turned this kind off: nothing stored, sent or pushed
     _deliver([notification], type, data)
     return notification.id
 
@@ -42,8 +44,9 @@ def send_notifications(user_ids, type, data, task=None):
     known = [row.id for row in User.select(User.id).where(User.id.in_(user_ids)).order_by(User.id)]
     if not known:
         return 0
-    _deliver(notifications.store_many(known, type, data, task.id), type, data)
-    return len(known)
+    stored = notifications.store_many(known, type, data, task.id)   # who want this kind
+    _deliver(stored, type, data)
+    return len(stored)
 
 
 def _deliver(stored, type, data):

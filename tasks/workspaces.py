@@ -26,6 +26,8 @@ def export_workspace(workspace_id, user_id, export_id):
     huey.enqueue(group([export_documents.s(export_id), export_channels.s(export_id),
                         export_files.s(export_id)]).then(combine_exports, export_id))
     Export.update(state=Export.RUNNING).where(Export.id == export_id).execute()
+    export.state = Export.RUNNING
+    export_progress.announce_state(huey, huey.settings, export)   # the open pages, live
     return export_id
 
 
@@ -69,10 +71,12 @@ def combine_exports(export_id, part_results):
         error = _describe(failures[0])
         after_commit(huey, lambda: exports.discard_parts(huey.settings, export_id))
         exports.finish(export, Export.FAILED, error=error)
+        export_progress.announce_state(huey, huey.settings, export)
         send_notification(export.requested_by_id, 'export.failed', dict(data, error=error))
         return Export.FAILED
     names = [name for names in part_results for name in names]
     exports.finish(export, Export.READY, filename=exports.combine(huey.settings, export, names))
+    export_progress.announce_state(huey, huey.settings, export)
     after_commit(huey, lambda: exports.discard_parts(huey.settings, export_id))
     send_notification(export.requested_by_id, 'export.ready',
                       dict(data, download_url=f'/api/exports/{export.id}/download'))

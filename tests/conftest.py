@@ -17,6 +17,7 @@ from tests import sample_tasks  # noqa: F401  (registers the test tasks)
 from tests.support import (ADMIN, LiveServer, RedisServer, Team, ThreadedServer, WebhookServer,
                            free_port, require)
 
+pytest_plugins = ['tests.support.mail']   # its smtp_server fixture
 
 # ------------------------------------------------------------------ services
 

@@ -71,7 +71,8 @@ def test_workspace_page_lists_everything_and_escapes_user_text(client, team, con
     wait_for_jobs_idle()
     page = client.get(f'/w/{team.ws_id}').data.decode()
     assert '&lt;img src=x onerror=alert(1)&gt;' in page and '<img src=x' not in page
-    for text in ('#general', 'Ann', 'Bob', 'Export workspace', 'document.created'):
+    for text in ('#general', 'Ann', 'Bob', 'Export workspace',
+                 'Ann created “&lt;img src=x onerror=alert(1)&gt;”'):   # the feed's sentence
         assert text in page
     results = client.get(f'/w/{team.ws_id}/search?q=tomatoes').data.decode()
     assert '<mark>tomatoes</mark>' in results

@@ -37,6 +37,12 @@ def first_release_schema():
               for column in ('name', 'expires_at', 'last_used_at')))
     database.execute_sql('DROP INDEX job_error_set')        # migration 5's
     migrate(migrator.drop_column('job', 'retried_as'))
+    migrate(migrator.drop_column('user', 'muted_kinds'))    # migration 9's
+    migrate(migrator.drop_column('message', 'edited_at'))   # migration 6's
+    migrate(migrator.drop_column('documentversion', 'restored_from'))   # migration 7's
+    database.execute_sql('DROP TABLE channelread')
+    migrate(migrator.drop_column('invite', 'link_nonce'))   # migration 8's
+    database.execute_sql('DROP TABLE passwordreset')
     SchemaVersion.delete().execute()
 
 
@@ -48,6 +54,9 @@ def test_a_database_from_before_drops_the_job_indexes_the_ledger_paid_for(app, d
     assert {'job_parent_set', 'job_pipeline_set', 'job_group_set', 'job_task_seq',
             'job_finished_state', 'job_error_set'} <= indexes
     assert 'retried_as' in {c.name for c in database.get_columns('job')}
+    assert 'edited_at' in {c.name for c in database.get_columns('message')}
+    assert 'restored_from' in {c.name for c in database.get_columns('documentversion')}
+    assert 'channelread' in database.get_tables()
     assert 1 in {row.version for row in SchemaVersion.select()}
     create_schema()   # a second start changes nothing
     assert job_indexes() == indexes

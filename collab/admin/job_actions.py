@@ -13,6 +13,7 @@ from collab.jobs import control
 from collab.jobs.engine import PoisonMessage
 from collab.jobs.instance import huey
 from collab.jobs.pausing import UnknownTask
+from collab.transactions import writing
 
 log = logging.getLogger('collab.admin')
 
@@ -157,7 +158,9 @@ def delete_matching(job_filter):
 
 
 def _delete_batch(job_filter, states):
-    with database.atomic():
+    # Reads, then deletes: SQLite's write lock taken at BEGIN (a deferred transaction
+    # fails at once as "locked" when another connection wrote after its read).
+    with writing():
         rows = list(_matching(job_filter, states, [Job.seq, Job.job_id]))
         if not rows:
             return 0

@@ -21,6 +21,7 @@ def feed(workspace_id, limit, before=None):
 def entry(row):
     data = row.to_dict()
     data['user_name'] = row.user.name if row.user_id else None
+    data.update(sentence=activity.sentence(data), link=activity.link(data))
     return data
 
 

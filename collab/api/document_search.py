@@ -1,7 +1,7 @@
-"""Full-text search in a workspace's documents."""
+"""Search in a workspace: documents (full text), chat messages and file names."""
 from flask import Blueprint, jsonify, request
 
-from collab import fulltext
+from collab import workspace_search
 from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
@@ -21,4 +21,9 @@ def search_documents(workspace_id):
     if len(query) > 500:
         raise ApiError(400, 'q must be at most 500 characters', 'q')
     limit = int_arg('limit', 20, 1, 100)
-    return jsonify({'query': query, 'results': fulltext.search(workspace.id, query, limit)})
+    kind = request.args.get('kind', '')
+    if kind and kind not in workspace_search.KINDS:
+        raise ApiError(400, 'kind must be one of ' + ', '.join(workspace_search.KINDS), 'kind')
+    kinds = (kind,) if kind else workspace_search.KINDS
+    return jsonify({'query': query,
+                    'results': workspace_search.search(workspace.id, query, limit, kinds)})

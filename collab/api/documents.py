@@ -1,7 +1,7 @@
 """Documents and their versions."""
 from flask import Blueprint, g, jsonify
 
-from collab import operations, validation as v, workspace_actions
+from collab import documents, operations, validation as v, workspace_actions
 from collab.access import require, require_author_or_manager
 from collab.api.common import ID
 from collab.validation import content
@@ -41,10 +41,29 @@ def get_document(document_id):
 @bp.put(f'/documents/<{ID}:document_id>')
 @login_required
 def update_document(document_id):
+    """A new version. With `base_version`, a save over any other version is a 409
+    carrying the current one (`current`): nothing is overwritten unseen."""
     doc = require(Document, document_id, 'document')
     data = v.json_body()
     title, text = v.text(data, 'title', 200, required=False), content(data)
-    return jsonify(operations.update_document(doc, g.user, title, text).to_dict())
+    return _save(doc, title, text, data)
+
+
+@bp.patch(f'/documents/<{ID}:document_id>')
+@login_required
+def patch_document(document_id):
+    """As PUT, but the content too may be left out (a new title only)."""
+    doc = require(Document, document_id, 'document')
+    data = v.json_body()
+    title, text = v.text(data, 'title', 200, required=False), content(data, required=False)
+    if title is None and text is None:
+        raise ApiError(400, 'send a title, a content or both', 'content')
+    return _save(doc, title, text, data)
+
+
+def _save(doc, title, text, data):
+    base = documents.base_version(data.get('base_version'))
+    return jsonify(operations.update_document(doc, g.user, title, text, base).to_dict())
 
 
 @bp.delete(f'/documents/<{ID}:document_id>')
@@ -61,15 +80,22 @@ def delete_document(document_id):
 @login_required
 def list_versions(document_id):
     doc = require(Document, document_id, 'document')
-    rows = doc.versions.order_by(DocumentVersion.version.desc())
-    return jsonify({'versions': [r.to_dict(content=False) for r in rows]})
+    rows = list(doc.versions.order_by(DocumentVersion.version.desc()))
+    names = documents.author_names(rows)
+    return jsonify({'versions': [documents.with_author(r, names, content=False) for r in rows]})
 
 
 @bp.get(f'/documents/<{ID}:document_id>/versions/<{ID}:number>')
 @login_required
 def get_version(document_id, number):
     doc = require(Document, document_id, 'document')
-    row = doc.versions.where(DocumentVersion.version == number).first()
-    if row is None:
-        raise ApiError(404, 'no such version')
-    return jsonify(row.to_dict())
+    row = documents.find_version(doc.id, number)
+    return jsonify(documents.with_author(row, documents.author_names([row])))
+
+
+@bp.post(f'/documents/<{ID}:document_id>/versions/<{ID}:number>/restore')
+@login_required
+def restore_version(document_id, number):
+    """A new version with that version's title and content; its author is who restored it."""
+    doc = require(Document, document_id, 'document')
+    return jsonify(operations.restore_version(doc, g.user, number).to_dict())

@@ -1,5 +1,7 @@
-"""File uploads (multipart), downloads (always as an attachment) and deletion."""
+"""File uploads (multipart), downloads (always as an attachment) and deletion.
+A file's JSON names its uploader too (`uploaded_by_name`, null once they are gone)."""
 from flask import Blueprint, current_app, g, jsonify, request, send_file
+from peewee import JOIN
 
 from collab import operations, files, workspace_actions
 from collab.access import require, require_author_or_manager
@@ -7,7 +9,7 @@ from collab.api.common import ID
 from collab.api.workspaces import membership
 from collab.auth import login_required
 from collab.errors import ApiError
-from collab.models import File
+from collab.models import File, User
 
 bp = Blueprint('api_files', __name__, url_prefix='/api')
 MULTIPART_OVERHEAD = 64 * 1024
@@ -17,8 +19,18 @@ MULTIPART_OVERHEAD = 64 * 1024
 @login_required
 def list_files(workspace_id):
     workspace, _ = membership(workspace_id)
-    rows = File.select().where(File.workspace == workspace).order_by(File.id.desc())
-    return jsonify({'files': [f.to_dict() for f in rows]})
+    return jsonify({'files': [file_json(f) for f in with_uploaders(workspace)]})
+
+
+def with_uploaders(workspace):
+    """The workspace's files, newest first, each with its uploader in the same query."""
+    return (File.select(File, User).join(User, JOIN.LEFT_OUTER, on=File.uploaded_by)
+            .where(File.workspace == workspace).order_by(File.id.desc()))
+
+
+def file_json(row):
+    return {**row.to_dict(),
+            'uploaded_by_name': row.uploaded_by.name if row.uploaded_by_id else None}
 
 
 @bp.post(f'/workspaces/<{ID}:workspace_id>/files')
@@ -33,7 +45,7 @@ def upload(workspace_id):
     upload = request.files.get('file')
     if upload is None or not upload.filename:
         raise ApiError(400, 'file is required (a multipart field named "file")', 'file')
-    return jsonify(operations.upload_file(workspace, g.user, upload).to_dict()), 201
+    return jsonify(file_json(operations.upload_file(workspace, g.user, upload))), 201
 
 
 @bp.get(f'/files/<{ID}:file_id>')

@@ -1,7 +1,7 @@
 """The current user's notifications."""
 from flask import Blueprint, g, jsonify, request
 
-from collab import notifications
+from collab import notification_settings, notifications, validation
 from collab.api.common import ID, before_id
 from collab.auth import login_required
 from collab.errors import ApiError
@@ -23,9 +23,33 @@ def list_notifications():
     before = before_id()
     if before:
         query = query.where(Notification.id < before)
-    rows = list(query.order_by(Notification.id.desc()).limit(int_arg('limit', 50, 1, 1000)))
-    return jsonify({'notifications': [notifications.event(n)['data'] for n in rows],
-                    'unread': notifications.unread_count(g.user)})
+    limit = int_arg('limit', 50, 1, 1000)
+    rows = list(query.order_by(Notification.id.desc()).limit(limit))
+    # `limit` counts notifications; repeats among them come as one entry with a count.
+    return jsonify({'notifications': notifications.grouped(rows),
+                    'unread': notifications.unread_count(g.user),
+                    'next_before': rows[-1].id if len(rows) == limit else None})
+
+
+@bp.get('/settings')
+@login_required
+def get_settings():
+    return jsonify(notification_settings.describe(g.user))
+
+
+@bp.put('/settings')
+@login_required
+def put_settings():
+    """{push?: bool, kinds?: {kind: bool}}: what is left out stays as it was."""
+    data = validation.json_body()
+    push, kinds = validation.boolean(data, 'push'), data.get('kinds')
+    if kinds is not None:
+        known = notification_settings.KINDS
+        if not isinstance(kinds, dict) or not all(
+                kind in known and isinstance(on, bool) for kind, on in kinds.items()):
+            raise ApiError(400, 'kinds must map known kinds to true or false', 'kinds')
+    user = notification_settings.change(g.user, push=push, kinds=kinds)
+    return jsonify(notification_settings.describe(user))
 
 
 @bp.post(f'/<{ID}:notification_id>/read')

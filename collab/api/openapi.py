@@ -11,8 +11,10 @@ from flask import Blueprint, jsonify
 
 from collab.invites import MAX_LINK_USES
 from collab.models import Export, Member
+from collab.notification_settings import KINDS
 from collab.users import MIN_PASSWORD
 from collab.validation import MAX_CONTENT, MAX_ID, MAX_JSON_BYTES
+from collab.workspace_search import KINDS as SEARCH_KINDS
 
 bp = Blueprint('api_openapi', __name__, url_prefix='/api')
 
@@ -89,7 +91,7 @@ SCHEMAS = {
                       'uses': {'type': 'integer'}, 'invited_by': USER_ID,
                       'created_at': TIME, 'expires_at': TIME, 'accepted_at': MAYBE_TIME},
                      token={'type': 'string'}, accept_url={'type': 'string'},
-                     invite_url={'type': 'string'}),
+                     invite_url={'type': 'string'}, emailed={'type': 'boolean'}),
     'Document': answer({'id': ID, 'workspace_id': ID, 'title': {'type': 'string'},
                         'version': {'type': 'integer'}, 'created_by': USER_ID,
                         'updated_by': USER_ID, 'created_at': TIME, 'updated_at': TIME},
@@ -97,25 +99,45 @@ SCHEMAS = {
     'Version': answer({'id': ID, 'document_id': ID, 'version': {'type': 'integer'},
                        'title': {'type': 'string'}, 'author_id': USER_ID, 'created_at': TIME,
                        'lines_added': nullable({'type': 'integer'}),
-                       'lines_removed': nullable({'type': 'integer'})},
+                       'lines_removed': nullable({'type': 'integer'}),
+                       'author_name': nullable({'type': 'string'}),
+                       'restored_from': nullable({'type': 'integer'})},
                       content={'type': 'string'}),
-    'SearchHit': answer({'id': ID, 'title': {'type': 'string'}, 'version': {'type': 'integer'},
-                         'snippet': {'type': 'string'}, 'score': {'type': 'number'}}),
+    # A document (with its version), a chat message (with its channel) or a file;
+    # `title` and `url` say what and where, `snippet` is HTML with the hits in <mark>.
+    'SearchHit': answer({'id': ID, 'kind': {'type': 'string', 'enum': list(SEARCH_KINDS)},
+                         'title': {'type': 'string'}, 'url': {'type': 'string'},
+                         'snippet': {'type': 'string'}, 'score': {'type': 'number'}},
+                        version={'type': 'integer'}, channel_id=ID),
     'Channel': answer({'id': ID, 'workspace_id': ID, 'name': {'type': 'string'},
-                       'created_by': USER_ID, 'created_at': TIME}),
+                       'created_by': USER_ID, 'created_at': TIME},
+                      unread={'type': 'integer', 'minimum': 0}),
     'Message': answer({'id': ID, 'channel_id': ID, 'user_id': USER_ID,
-                       'body': {'type': 'string'}, 'created_at': TIME}),
+                       'body': {'type': 'string'}, 'created_at': TIME,
+                       'edited_at': MAYBE_TIME}),
     'File': answer({'id': ID, 'workspace_id': ID, 'name': {'type': 'string'},
                     'content_type': {'type': 'string'}, 'size': {'type': 'integer'},
-                    'uploaded_by': USER_ID, 'created_at': TIME, 'url': {'type': 'string'}}),
+                    'uploaded_by': USER_ID, 'uploaded_by_name': nullable({'type': 'string'}),
+                    'created_at': TIME, 'url': {'type': 'string'}}),
     'Activity': answer({'id': ID, 'workspace_id': ID, 'user_id': USER_ID,
                         'user_name': nullable({'type': 'string'}), 'action': {'type': 'string'},
                         'target_type': nullable({'type': 'string'}),
                         'target_id': nullable({'type': 'integer'}),
-                        'metadata': {'type': 'object'}, 'created_at': TIME}),
+                        'metadata': {'type': 'object'}, 'created_at': TIME,
+                        'sentence': {'type': 'string'}, 'link': nullable({'type': 'string'})}),
+    # Repeats (one kind, one person, one thing, within a day) are one entry: `count`
+    # of them, `ids` newest first, `id` the newest's.
     'Notification': answer({'id': ID, 'type': {'type': 'string'}, 'data': {'type': 'object'},
                             'read': {'type': 'boolean'}, 'created_at': TIME,
-                            'title': {'type': 'string'}, 'body': {'type': 'string'}}),
+                            'title': {'type': 'string'}, 'body': {'type': 'string'},
+                            'link': {'type': 'string'},
+                            'count': {'type': 'integer', 'minimum': 1},
+                            'ids': {'type': 'array', 'items': ID, 'minItems': 1},
+                            'first_at': TIME}),
+    'NotificationSettings': answer({'push': {'type': 'boolean'},
+                                    'kinds': {'type': 'object', 'properties': {
+                                        kind: {'type': 'boolean'} for kind in KINDS},
+                                        'required': list(KINDS), 'additionalProperties': False}}),
     'Export': answer({'id': ID, 'workspace_id': ID,
                       'state': {'type': 'string', 'enum': [Export.PENDING, Export.RUNNING,
                                                            Export.READY, Export.FAILED]},
@@ -229,6 +251,8 @@ class Route:
 
 WS = '/api/workspaces/{workspace_id}'
 DOC = '/api/documents/{document_id}'
+BASE_VERSION = {**ID, 'description': 'the version this text was edited from; the save is '
+                                     'refused (409) when the document is at another one'}
 NAME_100 = request_body({'name': text(100)})
 
 ROUTES = [
@@ -249,6 +273,15 @@ ROUTES = [
           200, OK, public=True),
     Route('get', '/api/auth/csrf', 'csrf', "The session's CSRF token", 200,
           answer({'csrf_token': {'type': 'string'}}), public=True),
+    Route('post', '/api/auth/password-reset', 'request_password_reset',
+          'Email a one-hour password-reset link (the same answer whether or not the email '
+          'has an account; 409 when the server sends no mail)', 202,
+          answer({'ok': {'const': True}, 'message': {'type': 'string'}}), public=True,
+          errors=(409, 429), body=request_body({'email': EMAIL})),
+    Route('post', '/api/auth/password-reset/confirm', 'confirm_password_reset',
+          "Set a new password with a reset link's token: every session and token ends", 200,
+          OK, public=True, errors=(410,),
+          body=request_body({'token': {'type': 'string', 'minLength': 1}, 'password': PASSWORD})),
     # ---- the current user
     Route('get', '/api/me', 'get_me', 'The current user', 200, ref('User')),
     Route('patch', '/api/me', 'update_me', 'Change your name and/or push setting', 200,
@@ -299,6 +332,12 @@ ROUTES = [
           list_of('invites', ref('Invite')), errors=(403,)),
     Route('delete', '/api/invites/{invite_id}', 'revoke_invite', 'Revoke an invite', 200,
           answer({'revoked': ID})),
+    Route('get', '/api/invites/{token}/preview', 'show_invite',
+          "What an invite's token is for: the workspace and who invited (no sign-in needed)",
+          200, answer({'workspace_id': ID, 'workspace': {'type': 'string'},
+                       'invited_by': nullable({'type': 'string'}),
+                       'email': nullable({'type': 'string'}), 'expires_at': TIME,
+                       'usable': {'type': 'boolean'}}), public=True),
     Route('post', '/api/invites/{token}/accept', 'accept_invite', 'Join by an invite\'s token',
           200, answer({'workspace_id': ID, 'role': ROLE}), errors=(400, 410)),
     # ---- documents
@@ -309,21 +348,39 @@ ROUTES = [
           links=links_to('document_id', 'id', 'get_document', 'update_document',
                          'delete_document', 'list_versions')),
     Route('get', DOC, 'get_document', 'A document', 200, ref('Document')),
-    Route('put', DOC, 'update_document', 'Save a new version', 200, ref('Document'),
-          body=request_body({'content': content(MAX_CONTENT)}, title=text(200))),
+    Route('put', DOC, 'update_document',
+          'Save a new version; a base_version older than the current one is a 409 whose '
+          '`current` is the current version {version, title, content, author_id, '
+          'author_name, updated_at}', 200, ref('Document'), errors=(409,),
+          body=request_body({'content': content(MAX_CONTENT)}, title=text(200),
+                            base_version=BASE_VERSION)),
+    Route('patch', DOC, 'patch_document',
+          'Save a new version with a new title, content or both (409 as for PUT)', 200,
+          ref('Document'), errors=(409,),
+          body={'anyOf': [request_body({'title': text(200)}, content=content(MAX_CONTENT),
+                                       base_version=BASE_VERSION),
+                          request_body({'content': content(MAX_CONTENT)}, title=text(200),
+                                       base_version=BASE_VERSION)]}),
     Route('delete', DOC, 'delete_document', 'Delete a document, its versions and search entry',
           200, ref('Deleted')),
     Route('get', DOC + '/versions', 'list_versions', 'Its versions, newest first', 200,
           list_of('versions', ref('Version'))),
     Route('get', DOC + '/versions/{number}', 'get_version', 'One version', 200, ref('Version')),
-    Route('get', WS + '/search', 'search_documents', 'Full-text search in the documents', 200,
+    Route('post', DOC + '/versions/{number}/restore', 'restore_version',
+          'A new version with the title and content of this one, by you', 200,
+          ref('Document')),
+    Route('get', WS + '/search', 'search_documents',
+          'Search the documents (full text), chat messages and file names', 200,
           answer({'query': {'type': 'string'}, 'results': {'type': 'array',
                                                            'items': ref('SearchHit')}}),
           errors=(403,),
           params=[{**query('q', {'type': 'string', 'minLength': 1, 'maxLength': 500},
-                           'the words to find'), 'required': True}, limit(100, 20)]),
+                           'the words to find'), 'required': True}, limit(100, 20),
+                  query('kind', {'type': 'string', 'enum': list(SEARCH_KINDS)},
+                        'only hits of this kind (`limit` is per kind)')]),
     # ---- chat
-    Route('get', WS + '/channels', 'list_channels', 'Channels, by name', 200,
+    Route('get', WS + '/channels', 'list_channels',
+          'Channels, by name, each with your unread count', 200,
           list_of('channels', ref('Channel')), errors=(403,)),
     Route('post', WS + '/channels', 'create_channel', 'A new channel (its name in lower case)',
           201, ref('Channel'), body=request_body({'name': text(80)}), errors=(409,),
@@ -334,9 +391,18 @@ ROUTES = [
           params=[limit(1000, 50), BEFORE]),
     Route('post', '/api/channels/{channel_id}/messages', 'post_message', 'Post a message', 201,
           ref('Message'), body=request_body({'body': content(MAX_MESSAGE)}),
-          links=links_to('message_id', 'id', 'delete_message')),
+          links=links_to('message_id', 'id', 'edit_message', 'delete_message')),
+    Route('patch', '/api/messages/{message_id}', 'edit_message',
+          'Edit your message (its author only)', 200, ref('Message'),
+          body=request_body({'body': content(MAX_MESSAGE)})),
     Route('delete', '/api/messages/{message_id}', 'delete_message',
           'Delete a message (its author, an owner or an admin)', 200, ref('Deleted')),
+    Route('post', '/api/channels/{channel_id}/read', 'mark_channel_read',
+          'Move your read marker to a message, or to the newest', 200,
+          answer({'channel_id': ID, 'last_read_id': {'type': 'integer', 'minimum': 0},
+                  'unread': {'type': 'integer', 'minimum': 0}}),
+          body=request_body({}, message_id={'type': 'integer', 'minimum': 0,
+                                            'maximum': MAX_ID})),
     # ---- files
     Route('get', WS + '/files', 'list_files', 'Files, newest first', 200,
           list_of('files', ref('File')), errors=(403,)),
@@ -366,31 +432,56 @@ ROUTES = [
     # ---- notifications
     Route('get', '/api/notifications', 'list_notifications', 'Your notifications, newest first',
           200, list_of('notifications', ref('Notification'),
-                       unread={'type': 'integer', 'minimum': 0}),
+                       unread={'type': 'integer', 'minimum': 0}, next_before=NEXT_BEFORE),
           params=[query('unread', {'type': 'string', 'enum': ['', '0', '1', 'true', 'false']},
                         'only the unread ones (1 or true)'), limit(1000, 50), BEFORE]),
     Route('post', '/api/notifications/{notification_id}/read', 'mark_read', 'Mark one read',
           200, answer({'read': ID, 'unread': {'type': 'integer', 'minimum': 0}})),
     Route('post', '/api/notifications/read-all', 'mark_all_read', 'Mark them all read', 200,
           answer({'marked': {'type': 'integer', 'minimum': 0}, 'unread': {'const': 0}})),
+    Route('get', '/api/notifications/settings', 'get_notification_settings',
+          'Your notification settings: push on or off, and which kinds notify you', 200,
+          ref('NotificationSettings')),
+    Route('put', '/api/notifications/settings', 'put_notification_settings',
+          'Change push and/or kinds (what is left out stays as it was)', 200,
+          ref('NotificationSettings'),
+          body=request_body({}, push={'type': 'boolean'}, kinds={
+              'type': 'object', 'properties': {kind: {'type': 'boolean'} for kind in KINDS},
+              'additionalProperties': False})),
 ]
 
 
-def document(routes=ROUTES):
+# Operations described in modules of their own (collab/api/openapi_admin.py: the
+# admin's). They import this module's pieces, so it cannot import them: each adds
+# itself here when imported (collab/api/__init__.py imports them all).
+MORE_ROUTES, MORE_SCHEMAS, MORE_RESPONSES = [], {}, {}
+
+
+def describe_too(routes, schemas=(), responses=()):
+    MORE_ROUTES.extend(routes)
+    MORE_SCHEMAS.update(schemas)
+    MORE_RESPONSES.update(responses)
+    _cached_document.cache_clear()
+
+
+def document(routes=None):
+    """The description of `routes`, by default every route: ROUTES and MORE_ROUTES."""
+    routes = [*ROUTES, *MORE_ROUTES] if routes is None else routes
     paths = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method] = route.describe()
     return {
         'openapi': '3.1.0',
         'info': {'title': 'Collab API', 'version': '1',
-                 'description': 'Every JSON route of Collab. Errors are `{"error": ..., '
+                 'description': 'Every JSON route of Collab: /api/ and the admin\'s /admin/api/ '
+                                '(tag admin). Errors are `{"error": ..., '
                                 '"field": ...}`. JSON bodies are at most '
                                 f'{MAX_JSON_BYTES} bytes and nest at most 32 levels.'},
         'paths': paths,
         'components': {
-            'schemas': SCHEMAS,
-            'responses': {f'E{code}': _error_response(code, about)
-                          for code, about in ERRORS.items()},
+            'schemas': {**SCHEMAS, **MORE_SCHEMAS},
+            'responses': {**{f'E{code}': _error_response(code, about)
+                             for code, about in ERRORS.items()}, **MORE_RESPONSES},
             'securitySchemes': {
                 'bearer': {'type': 'http', 'scheme': 'bearer',
                            'description': 'A token from POST /api/auth/login or /api/me/tokens'},

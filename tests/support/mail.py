@@ -1,13 +1,13 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, and the
 `smtp_server` fixture starting one on a free port for a test.
 
-Test modules that mail import the fixture from here (`from tests.support.mail
-import smtp_server`); the server can require a password, offer STARTTLS or speak
+tests/conftest.py loads this module's fixture (pytest_plugins); the server can require a password, offer STARTTLS or speak
 TLS from the start, and refuse the first messages (to see jobs retry).
 """
 import email
 import email.policy
 import re
+import socket
 import ssl
 import subprocess
 import threading
@@ -50,8 +50,9 @@ class Inbox:
 
 
 class MailServer:
-    def __init__(self, account=None, tls_context=None, implicit_tls=False):
+    def __init__(self, account=None, tls_context=None, implicit_tls=False, host='127.0.0.1'):
         self.inbox = Inbox()
+        self.host = host
         self.port = free_port()
         options = {}
         if account is not None:
@@ -63,12 +64,12 @@ class MailServer:
         elif tls_context is not None:
             options['tls_context'] = tls_context
         self.implicit_tls = implicit_tls
-        self.controller = Controller(self.inbox, hostname='127.0.0.1', port=self.port,
-                                     server_hostname='127.0.0.1', **options)
+        self.controller = Controller(self.inbox, hostname=host, port=self.port,
+                                     server_hostname=host, **options)
 
     def url(self, credentials=''):
         scheme = 'smtps' if self.implicit_tls else 'smtp'
-        return f'{scheme}://{credentials}{"@" if credentials else ""}127.0.0.1:{self.port}'
+        return f'{scheme}://{credentials}{"@" if credentials else ""}{self.host}:{self.port}'
 
     def start(self):
         self.controller.start()
@@ -88,6 +89,17 @@ class MailServer:
             mine = [m for m in self.messages if to in m['to']]
             return mine if len(mine) >= count else None
         return wait_until(arrived, timeout=timeout, interval=0.05, message=f'mail to {to}')
+
+
+def own_address():
+    """This machine's address on its network (not loopback), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(('10.255.255.255', 9))   # no packet is sent: it only picks a route
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith('127.') else address
 
 
 def body_of(entry):

@@ -144,16 +144,58 @@ ROUTES = {
                                          note="Ann's document: Bob may not delete it")],
     ('POST', '/d/<row_id>/delete'): [Case('/d/{fresh_doc}/delete', manager_page(see('/w/')),
                                           kind='page', missing=404, note="Ann's document")],
+    ('GET', '/f/<row_id>/delete'): [Case('/f/{file}/delete', {**member_page(200), 'member': 403},
+                                         kind='page', missing=404,
+                                         note="Ann's file: Bob may not delete it")],
+    ('POST', '/f/<row_id>/delete'): [Case('/f/{fresh_file}/delete', manager_page(see('/w/')),
+                                          kind='page', missing=404, note="Ann's file")],
     ('GET', '/c/<row_id>'): [Case('/c/{channel}', member_page(200), kind='page', missing=404)],
     ('POST', '/c/<row_id>'): [Case('/c/{channel}', member_page(see('/c/')), kind='page',
                                    missing=404, form=lambda: {'body': 'hello from a form'})],
     ('GET', '/exports/<row_id>'): [Case('/exports/{export}', member_page(see('/api/exports/')),
                                         kind='page', missing=404)],
-    ('GET', '/invites/<token>'): [Case('/invites/{spare_invite}', user_page(200), kind='page',
-                                       note='shows a form; the token is checked on POST')],
+    ('GET', '/invites/<token>'): [Case('/invites/{fresh_invite}', public(200), kind='page',
+                                       missing=404,
+                                       note='the workspace and who invited, even signed out')],
     ('POST', '/invites/<token>'): [Case('/invites/{fresh_invite}', user_page(see('/w/')),
                                         kind='page', missing=see('/'),
                                         note='a bad token is a message on the page')],
+    ('GET', '/account'): [Case('/account', user_page(200), kind='page')],
+    ('GET', '/forgot-password'): [Case('/forgot-password', public(200), kind='page')],
+    ('POST', '/forgot-password'): [Case('/forgot-password', public(200), kind='page',
+                                        form=lambda: {'email': 'ann@example.com'},
+                                        note='no SMTP_URL here: the page says so')],
+    ('GET', '/reset-password/<token>'): [Case('/reset-password/not-a-real-token', public(410),
+                                              kind='page')],
+    ('POST', '/reset-password/<token>'): [Case('/reset-password/not-a-real-token', public(410),
+                                               kind='page', form=lambda: {
+                                                   'new': 'a new password',
+                                                   'repeat': 'a new password'})],
+    ('GET', '/w/<row_id>/members'): [Case('/w/{ws}/members', member_page(200), kind='page',
+                                          missing=404)],
+    ('POST', '/w/<row_id>/members/invites'): [
+        Case('/w/{ws}/members/invites', manager_page(see('/w/')), kind='page', missing=404,
+             form=lambda: {'kind': 'link', 'max_uses': '2'})],
+    ('POST', '/w/<row_id>/invites/<invite_id>/revoke'): [
+        Case('/w/{ws}/invites/{page_invite_id}/revoke', manager_page(see('/w/')), kind='page',
+             missing=404)],
+    ('POST', '/w/<row_id>/members/<user_id>/role'): [
+        Case('/w/{ws}/members/{admin_id}/role', {**manager_page(see('/w/')),
+                                                 'workspace_admin': see('/')},
+             kind='page', missing=404, form=lambda: {'role': 'admin'},
+             note="Wes made admin again: nothing changes; he may not change his own role")],
+    ('POST', '/w/<row_id>/members/<user_id>/remove'): [
+        Case('/w/{ws}/members/{member_to_promote}/remove', manager_page(see('/w/')),
+             kind='page', missing=404, note='Dan, who joins again for each request')],
+    ('POST', '/w/<row_id>/members/<user_id>/transfer'): [
+        Case('/w/{ws}/members/{owner_id}/transfer',
+             {**member_page(see('/')), 'member': see('/')}, kind='page', missing=404,
+             note="to Ann, the owner: refused for everyone (a transfer is to someone else; "
+                  "tests/test_members_page.py makes one)")],
+    ('POST', '/w/<row_id>/leave'): [
+        Case('/w/{spare}/leave', {**public(see('/')), 'anonymous': LOGIN}, kind='page',
+             missing=404, note='the spare workspace, which every signed-in role joined by '
+                               "its link above; Ann, its last owner, is refused (409)")],
     ('GET', '/notifications'): [Case('/notifications', user_page(200), kind='page')],
     ('POST', '/notifications/read-all'): [Case('/notifications/read-all',
                                                user_page(see('/notifications')), kind='page')],
@@ -179,6 +221,12 @@ ROUTES = {
                                        note='replaces the session; needs no session to start')],
     ('POST', '/api/auth/logout'): [Case('/api/auth/logout', public(200), kind='session')],
     ('GET', '/api/auth/csrf'): [Case('/api/auth/csrf', public(200))],
+    ('POST', '/api/auth/password-reset'): [Case('/api/auth/password-reset', public(409),
+                                                json={'email': 'ann@example.com'},
+                                                note='no SMTP_URL here: 409, mail is off')],
+    ('POST', '/api/auth/password-reset/confirm'): [
+        Case('/api/auth/password-reset/confirm', public(410),
+             json={'token': 'not-a-real-token', 'password': 'a new password'})],
     ('GET', '/api/openapi.json'): [Case('/api/openapi.json', public(200))],
     ('GET', '/api/me'): [Case('/api/me', user_api(200))],
     ('PATCH', '/api/me'): [Case('/api/me', user_api(200), json={'push': True})],
@@ -209,6 +257,9 @@ ROUTES = {
     ('DELETE', '/api/workspaces/<workspace_id>/members/<user_id>'): [
         Case(WS + '/members/{member_to_remove}', manager_api(200), missing=404,
              note='Frank, who joins again for each request')],
+    ('GET', '/api/invites/<token>/preview'): [
+        Case('/api/invites/{fresh_invite}/preview', public(200), missing=404,
+             note='for whoever holds the token, signed in or not')],
     ('POST', '/api/invites/<token>/accept'): [
         Case('/api/invites/{fresh_invite}/accept', user_api(200), missing=404)],
     ('GET', '/api/workspaces/<workspace_id>/documents'): [

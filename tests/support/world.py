@@ -77,13 +77,15 @@ class World:
     def __init__(self, app):
         self.app = app
         self._links, self._revocable = {}, None
+        # The administrator first: the first account of a server becomes one.
+        admin = Actor(app, 'admin', 'root@example.com', 'Root', admin=True)
         self.actors = {
             'anonymous': Actor(app, 'anonymous'),
             'nonmember': Actor(app, 'nonmember', 'eve@example.com', 'Eve'),
             'member': Actor(app, 'member', 'bob@example.com', 'Bob'),
             'workspace_admin': Actor(app, 'workspace_admin', 'wes@example.com', 'Wes'),
             'owner': Actor(app, 'owner', 'ann@example.com', 'Ann'),
-            'admin': Actor(app, 'admin', 'root@example.com', 'Root', admin=True),
+            'admin': admin,
         }
         self.dan = Actor(app, 'other', 'dan@example.com', 'Dan')        # Eve's teammate
         self.frank = Actor(app, 'other', 'frank@example.com', 'Frank')  # signs in and out
@@ -218,6 +220,16 @@ class World:
         an admin."""
         return self.join(self.dan, self.one['ws'])
 
+    def page_invite_id(self):
+        """A pending email invite of the first workspace for the members page to revoke,
+        apart from the API's (both are prepared before either runs)."""
+        if getattr(self, '_page_revocable', None) is None or not Invite.select().where(
+                Invite.id == self._page_revocable).exists():
+            self._page_revocable = self.created(self.actors['owner'].api(
+                'POST', f"/api/workspaces/{self.one['ws']}/invites",
+                json={'email': f'guest{unique()}@example.com'}))['id']
+        return self._page_revocable
+
     def user_to_reset(self):
         """Sam, whose password an administrator resets: nothing else signs in as him, so
         his reset ends no one else's sign-in. Made once (sign-ups are throttled)."""
@@ -261,7 +273,7 @@ class World:
                 'fresh_message': self.fresh_message, 'fresh_export': self.fresh_export,
                 'exports_idle': self.exports_idle, 'member_to_remove': self.member_to_remove,
                 'member_to_promote': self.member_to_promote, 'fresh_token': self.fresh_token,
-                'user_to_reset': self.user_to_reset,
+                'user_to_reset': self.user_to_reset, 'page_invite_id': self.page_invite_id,
                 'scheduled_job': self.scheduled_job, 'revoked_job': self.revoked_job,
                 # A retried job is marked retried and cannot be retried again: one each.
                 'fresh_failed_job': self.failed}
@@ -269,7 +281,8 @@ class World:
             plain = dict.fromkeys(('ws', 'doc', 'channel', 'file', 'export', 'note', 'fresh_doc',
                                    'version', 'fresh_invite_id', 'fresh_file', 'fresh_message',
                                    'fresh_export', 'exports_idle', 'member_to_remove', 'member_to_promote',
-                                   'fresh_token', 'user_to_reset'),
+                                   'fresh_token', 'user_to_reset', 'spare', 'owner_id',
+                                   'page_invite_id', 'admin_id'),
                                   MISSING_ID)
             plain.update(failed_job='no-such-job', fresh_failed_job='no-such-job',
                          scheduled_job='no-such-job',
@@ -277,7 +290,9 @@ class World:
                          task='no.such.task')
             return plain, {}
         plain = {**one, 'failed_job': self.failed_job, 'task': PERIODIC,
-                 'spare_invite': 'not-a-real-token'}
+                 'spare': self.spare,
+                 'owner_id': self.actors['owner'].user_id,
+                 'admin_id': self.actors['workspace_admin'].user_id}
         return plain, lazy
 
 
