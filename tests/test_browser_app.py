@@ -2,16 +2,9 @@
 import pytest
 
 from tests.support import sign_up
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base, email):
-    page.goto(base + '/login')
-    page.fill('input[name=email]', email)
-    page.fill('input[name=password]', 'correct horse')
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
 
 
 def test_an_edit_shows_up_as_a_live_notification_without_reloading(live_server, browser):

@@ -2,7 +2,6 @@
 default): two members chat both ways without reloading, unread counts follow on the
 workspace page, edits and deletes show up live, a stranger cannot listen in, and
 search finds messages and file names."""
-import io
 import json
 import urllib.request
 import uuid
@@ -11,17 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import sign_up
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 LIVE_MS = 1000   # the promise: within a second
-
-
-def sign_in(page, base, email):
-    page.goto(base + '/login')
-    page.fill('input[name=email]', email)
-    page.fill('input[name=password]', 'correct horse')
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
 
 
 @pytest.fixture

@@ -4,20 +4,9 @@ history; a document is deleted after a confirmation."""
 import pytest
 
 from tests.support import garden_club
+from tests.support.browser import signed_in
 
 pytestmark = pytest.mark.browser
-
-
-def signed_in_page(browser, base, email):
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(base + '/login')
-    page.fill('input[name=email]', email)
-    page.fill('input[name=password]', 'correct horse')
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
-    return context, page
 
 
 @pytest.fixture
@@ -32,8 +21,8 @@ def test_the_second_of_two_saves_keeps_its_text_and_saves_on_top(live_server, br
     base, url = live_server.url, f"{live_server.url}/d/{club['doc']['id']}"
     contexts = []
     try:
-        ann_context, ann = signed_in_page(browser, base, 'ann@example.com')
-        bob_context, bob = signed_in_page(browser, base, 'bob@example.com')
+        ann_context, ann = signed_in(browser, base, 'ann@example.com')
+        bob_context, bob = signed_in(browser, base, 'bob@example.com')
         contexts += [ann_context, bob_context]
         ann.goto(url)
         bob.goto(url)   # both have version 1 open
@@ -65,7 +54,7 @@ def test_the_second_of_two_saves_keeps_its_text_and_saves_on_top(live_server, br
 def test_a_version_is_restored_from_the_history(live_server, browser, club):
     doc_id = club['doc']['id']
     club['bob'].call('PUT', f'/api/documents/{doc_id}', {'content': 'Plant nothing'})
-    context, page = signed_in_page(browser, live_server.url, 'ann@example.com')
+    context, page = signed_in(browser, live_server.url, 'ann@example.com')
     try:
         page.goto(f'{live_server.url}/d/{doc_id}')
         history = page.inner_text('#history')
@@ -83,7 +72,7 @@ def test_a_version_is_restored_from_the_history(live_server, browser, club):
 
 def test_a_document_is_deleted_after_confirming(live_server, browser, club):
     doc_id = club['doc']['id']
-    context, page = signed_in_page(browser, live_server.url, 'ann@example.com')
+    context, page = signed_in(browser, live_server.url, 'ann@example.com')
     try:
         page.goto(f'{live_server.url}/d/{doc_id}')
         page.click('#delete-document')

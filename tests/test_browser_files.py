@@ -8,6 +8,7 @@ import pytest
 
 from tests.support import LiveServer
 from tests.support.team import garden_club
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +25,6 @@ new MutationObserver(function (changes) {
 }).observe(document, {subtree: true, childList: true, characterData: true, attributes: true,
                       attributeFilter: ['data-state']});
 """
-
-
-def sign_in(page, base, email):
-    page.goto(base + '/login')
-    page.fill('input[name=email]', email)
-    page.fill('input[name=password]', 'correct horse')
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
 
 
 def open_workspace(page, base, workspace_id, email='ann@example.com'):

@@ -5,21 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support import ADMIN, PASSWORD, garden_club
+from tests.support import ADMIN, garden_club
+from tests.support.browser import signed_in
 
 pytestmark = pytest.mark.browser
-
-
-def signed_in(browser, base, email, password=PASSWORD, **context_options):
-    context = browser.new_context(**context_options)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(base + '/login')
-    page.fill('input[name=email]', email)
-    page.fill('input[name=password]', password)
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
-    return context, page
 
 
 def test_a_live_toast_can_be_dismissed_and_fades_by_itself(live_server, browser):

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import garden_club, sign_up, wait_until
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 LIVE_MS = 2000
@@ -23,11 +24,7 @@ def club(live_server, browser):
     context = browser.new_context(timezone_id='America/New_York', locale='en-US')
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(live_server.url + '/login')
-    page.fill('input[name=email]', 'bob@example.com')
-    page.fill('input[name=password]', 'correct horse')
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
+    sign_in(page, live_server.url, 'bob@example.com')
     sockets = []
     page.on('websocket', lambda socket: sockets.append(socket))
     yield {'base': live_server.url, 'ann': ann, 'workspace_id': workspace_id,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import ADMIN, PASSWORD, ROOT, garden_club
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -63,14 +64,6 @@ def world(live_server):
     invite = ann.call('POST', f'/api/workspaces/{ws_id}/invites', {'email': 'carol@example.com'})
     return {'ws': ws_id, 'doc': doc['id'], 'channel': channel['id'], 'invite': invite['token'],
             'ann': ann}
-
-
-def sign_in(page, base, email, password):
-    page.goto(base + '/login')
-    page.fill('input[name=email]', email)
-    page.fill('input[name=password]', password)
-    page.click('button[type=submit]')
-    page.wait_for_selector('text=Welcome')
 
 
 def admin_ids(page, base):

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.support import ThreadedServer, bearer_token, http_json, page_csrf_token
+from tests.support import ThreadedServer, bearer_token, http_json, page_client, page_csrf_token
 
 
 def save(client, doc_id, headers, content, base=None, method='PUT', **more):
@@ -112,14 +112,6 @@ def test_two_saves_racing_on_the_same_base_one_wins_the_other_is_told(app, clien
 
 
 # ------------------------------------------------------------------ the page
-
-def page_client(app, email):
-    client = app.test_client()
-    signed = client.post('/login', data={'email': email, 'password': 'correct horse',
-                                         'csrf_token': page_csrf_token(client)})
-    assert signed.status_code == 302
-    return client
-
 
 def test_the_page_keeps_the_text_of_a_conflicting_save_beside_the_current_version(app, team):
     doc = team.document('Plan', 'Plant tomatoes')

@@ -3,7 +3,7 @@ new version (recording who restored it); deleting a document, by the roles that 
 import pytest
 
 from collab.models import Activity
-from tests.support import page_csrf_token, wait_for_jobs_idle, wait_until
+from tests.support import page_client, page_csrf_token, wait_for_jobs_idle, wait_until
 
 
 def put(client, doc_id, headers, content):
@@ -14,14 +14,6 @@ def put(client, doc_id, headers, content):
 
 def versions(client, doc_id, headers):
     return client.get(f'/api/documents/{doc_id}/versions', headers=headers).json['versions']
-
-
-def page_client(app, email):
-    client = app.test_client()
-    signed = client.post('/login', data={'email': email, 'password': 'correct horse',
-                                         'csrf_token': page_csrf_token(client)})
-    assert signed.status_code == 302
-    return client
 
 
 def test_the_history_names_the_author_of_each_version(client, team):

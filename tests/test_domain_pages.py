@@ -1,17 +1,11 @@
 """The server-rendered pages, through the test client (no JavaScript needed to read)."""
 import re
 
-from tests.support import wait_for_jobs_idle
+from tests.support import sign_in_page, wait_for_jobs_idle
 
 
 def csrf(client):
     return client.get('/api/auth/csrf').json['csrf_token']
-
-
-def sign_in(client, email):
-    response = client.post('/login', data={'email': email, 'password': 'correct horse',
-                                           'csrf_token': csrf(client)})
-    assert response.status_code == 302
 
 
 def test_register_then_create_a_workspace_and_a_document(client):
@@ -54,7 +48,7 @@ def test_a_channel_name_that_lower_case_makes_too_long_is_refused_on_the_page(cl
 
 def test_the_editor_saves_and_shows_the_diff_against_the_previous_version(client, team, consumer):
     doc = team.document('Plan', 'line one\nline two')
-    sign_in(client, 'bob@example.com')
+    sign_in_page(client, 'bob@example.com')
     saved = client.post(f"/d/{doc['id']}", data={'title': 'Plan', 'content': 'line one\nline 2',
                                                  'csrf_token': csrf(client)}, follow_redirects=True)
     assert b'Saved.' in saved.data and b'version 2' in saved.data
@@ -67,7 +61,7 @@ def test_the_editor_saves_and_shows_the_diff_against_the_previous_version(client
 def test_workspace_page_lists_everything_and_escapes_user_text(client, team, consumer):
     team.document('<img src=x onerror=alert(1)>', 'tomatoes')
     team.channel('general')
-    sign_in(client, 'ann@example.com')
+    sign_in_page(client, 'ann@example.com')
     wait_for_jobs_idle()
     page = client.get(f'/w/{team.ws_id}').data.decode()
     assert '&lt;img src=x onerror=alert(1)&gt;' in page and '<img src=x' not in page
@@ -80,7 +74,7 @@ def test_workspace_page_lists_everything_and_escapes_user_text(client, team, con
 
 def test_pages_of_a_workspace_are_for_members_only(client, team):
     doc = team.document()
-    sign_in(client, 'eve@example.com')
+    sign_in_page(client, 'eve@example.com')
     assert client.get(f'/w/{team.ws_id}').status_code == 403
     assert client.get(f"/d/{doc['id']}").status_code == 403
     assert client.get('/w/987654').status_code == 404
@@ -91,7 +85,7 @@ def test_pages_of_a_workspace_are_for_members_only(client, team):
 def test_the_notification_menu_counts_unread(client, team, consumer):
     team.document('Seeds')
     wait_for_jobs_idle()
-    sign_in(client, 'bob@example.com')
+    sign_in_page(client, 'bob@example.com')
     page = client.get('/').data.decode()
     assert re.search(r'id="notif-count" data-count="1"', page)
     assert 'Ann created “Seeds”' in client.get('/notifications').data.decode()

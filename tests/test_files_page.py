@@ -5,19 +5,13 @@ import io
 import re
 
 from collab.models import Export, File
-from tests.support import Listener, bearer_token, wait_for_jobs_idle
+from tests.support import Listener, bearer_token, sign_in_page, wait_for_jobs_idle
 
 PAGE_FORM_REFUSAL = b'choose a file to upload'
 
 
 def csrf(client):
     return client.get('/api/auth/csrf').json['csrf_token']
-
-
-def sign_in(client, email):
-    response = client.post('/login', data={'email': email, 'password': 'correct horse',
-                                           'csrf_token': csrf(client)})
-    assert response.status_code == 302
 
 
 def nothing_stored(settings):
@@ -49,7 +43,7 @@ def test_a_multipart_upload_without_a_file_field_is_refused_with_400(client, tea
 
 
 def test_the_page_form_refuses_an_empty_choice_with_a_message(client, team, settings):
-    sign_in(client, 'bob@example.com')
+    sign_in_page(client, 'bob@example.com')
     page_url = f'/w/{team.ws_id}'
     for data in ({'file': (io.BytesIO(b''), '')}, {}):   # empty field, and no field at all
         response = client.post(f'{page_url}/files', data={**data, 'csrf_token': csrf(client)},
@@ -60,7 +54,7 @@ def test_the_page_form_refuses_an_empty_choice_with_a_message(client, team, sett
 
 
 def test_the_page_form_uploads_without_javascript_and_says_so(client, team):
-    sign_in(client, 'bob@example.com')
+    sign_in_page(client, 'bob@example.com')
     response = client.post(f'/w/{team.ws_id}/files', follow_redirects=True,
                            data={'file': (io.BytesIO(b'12345'), 'notes.txt'),
                                  'csrf_token': csrf(client)})
@@ -80,7 +74,7 @@ def test_the_api_list_names_the_uploader_and_the_date(client, team):
 
 def test_the_page_list_shows_uploader_and_date(client, team):
     made = upload(client, team, team.bob)
-    sign_in(client, 'ann@example.com')
+    sign_in_page(client, 'ann@example.com')
     page = client.get(f'/w/{team.ws_id}').get_data(as_text=True)
     item = re.search(rf'<li data-file-id="{made["id"]}">(.*?)</li>', page, re.S).group(1)
     day = made['created_at'][:10]
@@ -112,7 +106,7 @@ def test_another_member_may_not_delete_a_file(client, team):
 def test_the_page_offers_delete_only_to_who_may_and_refuses_the_others(client, team):
     mine = upload(client, team, team.bob, 'mine.txt')
     theirs = upload(client, team, team.ann, 'theirs.txt')
-    sign_in(client, 'bob@example.com')
+    sign_in_page(client, 'bob@example.com')
     page = client.get(f'/w/{team.ws_id}').get_data(as_text=True)
     assert f'href="/f/{mine["id"]}/delete"' in page
     assert f'href="/f/{theirs["id"]}/delete"' not in page
@@ -131,7 +125,7 @@ def test_the_page_offers_delete_only_to_who_may_and_refuses_the_others(client, t
 
 def test_the_page_delete_needs_the_csrf_token(client, team):
     made = upload(client, team, team.bob)
-    sign_in(client, 'bob@example.com')
+    sign_in_page(client, 'bob@example.com')
     assert client.post(f"/f/{made['id']}/delete").status_code == 403
     assert File.get_or_none(File.id == made['id']) is not None
 

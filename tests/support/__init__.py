@@ -21,11 +21,11 @@ from tests.support.servers import (ROOT, LiveServer, RedisServer, ThreadedServer
                                    WorkerProcess, require)
 from tests.support.team import Team, garden_club
 from tests.support.users import (ADMIN, PASSWORD, Account, register, sign_in, sign_up,
-                                 sign_up_member)
+                                 page_client, sign_in_page, sign_up_member)
 
 __all__ = ['ADMIN', 'PASSWORD', 'ROOT', 'Account', 'Listener', 'LiveServer', 'RedisServer',
            'Team', 'ThreadedServer', 'WebhookServer', 'WorkerProcess', 'bearer_token', 'close_code',
            'close_frame', 'free_port',
            'garden_club', 'http_json', 'job', 'page_csrf_token', 'register', 'require',
-           'sign_in', 'sign_up', 'sign_up_member',
+           'page_client', 'sign_in', 'sign_in_page', 'sign_up', 'sign_up_member',
            'wait_for_jobs_idle', 'wait_for_state', 'wait_until']

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from collab.models import User
 from collab.users import create_or_promote_admin
-from tests.support.clients import http_json
+from tests.support.clients import http_json, page_csrf_token
 
 PASSWORD = 'correct horse'
 ADMIN = {'email': 'admin@example.com', 'password': 'admin password'}
@@ -76,6 +76,19 @@ def sign_up_member(client, email='ann@example.com', name=None, password=PASSWORD
     if not User.select().exists():
         register(client, 'root@example.com')
     return sign_up(client, email, name, password)
+
+
+def sign_in_page(client, email, password=PASSWORD):
+    """Sign in through the /login form, as a browser does: the client keeps the cookie."""
+    response = client.post('/login', data={'email': email, 'password': password,
+                                           'csrf_token': page_csrf_token(client)})
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def page_client(app, email, password=PASSWORD):
+    """A new test client signed in through the /login form."""
+    return sign_in_page(app.test_client(), email, password)
 
 
 def _request(target, method, path, body=None, token=None):
