@@ -5,6 +5,11 @@ time the pages and JSON an admin uses (p50/p95 over repeated requests).
 
 DATA_DIR gets its own SQLite database (or DATABASE_URL from the environment);
 rows already there are kept, so a second run only measures.
+
+Besides the jobs, the fill writes what the searches look through: failed and
+retrying jobs get one of a few error texts (ERRORS, in those proportions), and
+the jobs of the tasks that log (LOGGING_TASKS, about a quarter of all) get a
+per-job log row of a few records, a rare word in LOG_RARE_SHARE of them.
 """
 import argparse
 import json
@@ -22,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from collab.app import create_app  # noqa: E402
 from collab.jobs import args_index  # noqa: E402
 from collab.db import database  # noqa: E402
-from collab.fields import utcnow  # noqa: E402
-from collab.jobs.models import Job, JobAttempt  # noqa: E402
+from collab.fields import iso, utcnow  # noqa: E402
+from collab.jobs.models import Job, JobAttempt, JobLogChunk  # noqa: E402
 from collab.settings import Settings  # noqa: E402
 from collab.users import create_or_promote_admin  # noqa: E402
 
@@ -40,6 +45,19 @@ STATE_WEIGHTS = [9300, 300, 150, 80, 20, 50, 50, 25, 25]
 SPAN = timedelta(days=14)
 BATCH = 5000
 ADMIN = ('bench-admin@example.com', 'bench admin password')
+# (error text, weight): what failed and retrying jobs end with.
+ERRORS = [('ConnectionError: push gateway timed out', 60),
+          ('ConnectionRefusedError: [Errno 111] Connection refused', 25),
+          ('ValueError: document has no current version', 10),
+          ('TimeoutError: the export took longer than 300 s', 5)]
+# The tasks whose jobs log a few lines each (with a word in common), a rare
+# word in a small share of them.
+LOGGING_TASKS = {'documents.process_document_version', 'documents.index_document',
+                 'documents.cleanup_old_versions', 'workspaces.export_workspace',
+                 'activity.generate_daily_digest', 'documents.full_reindex'}
+LOG_COMMON_WORD = 'rendered'
+LOG_RARE_WORD = 'checksum-mismatch'
+LOG_RARE_SHARE = 0.001
 TRACEBACK = ('Traceback (most recent call last):\n  File "tasks/notifications.py", line 42, '
              'in send_notification\n    deliver(user_id, data)\nConnectionError: push gateway '
              'timed out\n')
@@ -66,13 +84,31 @@ def job_row(seq, start, rng):
         'started_at': started if state not in ('queued', 'scheduled') else None,
         'finished_at': finished if final else None,
         'duration_ms': duration if final else None,
-        'error': 'ConnectionError: push gateway timed out' if state in ('failed', 'retrying') else None,
+        'error': (rng.choices([e for e, _ in ERRORS], [w for _, w in ERRORS])[0]
+                  if state in ('failed', 'retrying') else None),
         'consumer': 'bench-host:1234:abcdef',
     }
 
 
+def log_row(job, rng):
+    """The per-job log row of a job of a task that logs (as collab/jobs/job_logs.py stores it)."""
+    at = iso(job['started_at'])
+    logger = job['task'].rsplit('.', 1)[0]
+    document = rng.randint(1, 50000)
+    records = [[at, 'INFO', logger, f'loading document {document}'],
+               [at, 'INFO', logger, f'{LOG_COMMON_WORD} {rng.randint(1, 400)} blocks of '
+                                    f'document {document}']]
+    if rng.random() < LOG_RARE_SHARE:
+        records.append([at, 'WARNING', logger, f'{LOG_RARE_WORD} on block {rng.randint(1, 400)}'])
+    if job['error']:
+        records.append([at, 'ERROR', logger, f'giving up: {job["error"]}'])
+    return {'job_id': job['job_id'], 'attempt_started': job['started_at'],
+            'records': json.dumps(records)}
+
+
 def fill(rows):
-    """Insert `rows` jobs oldest first, BATCH per transaction; failed/retrying ones get attempts."""
+    """Insert `rows` jobs oldest first, BATCH per transaction; failed/retrying ones get
+    attempts, the jobs of tasks that log get their log row."""
     global ROWS
     ROWS = rows
     have = Job.select().count()
@@ -88,11 +124,20 @@ def fill(rows):
                      'outcome': 'error', 'error': j['error'], 'traceback': TRACEBACK,
                      'consumer': j['consumer']}
                     for j in batch if j['error'] for _ in range(j['attempts'])]
+        logs = [log_row(j, rng) for j in batch if j['task'] in LOGGING_TASKS and j['started_at']]
         with database.atomic():
             Job.insert_many(batch).execute()
             if attempts:
                 JobAttempt.insert_many(attempts).execute()
+            if logs:
+                JobLogChunk.insert_many(logs).execute()
     print(f'filled {rows - have:,} jobs in {time.perf_counter() - began:.1f} s')
+
+
+def searched_rows():
+    """How many rows the error and log searches have to look through."""
+    return {'jobs_with_error': Job.select().where(Job.error.is_null(False)).count(),
+            'log_rows': JobLogChunk.select().count()}
 
 
 def index_jobs():
@@ -112,7 +157,10 @@ def admin_headers(client):
 
 
 def sample_ids():
-    failed = Job.select(Job.job_id).where(Job.state == 'failed').order_by(Job.seq.desc()).first()
+    failed = (Job.select(Job.job_id)
+              .where((Job.state == 'failed') & Job.task.in_(sorted(LOGGING_TASKS)))
+              .order_by(Job.seq.desc()).first()
+              or Job.select(Job.job_id).where(Job.state == 'failed').order_by(Job.seq.desc()).first())
     middle = Job.select(Job.job_id).where(Job.seq == Job.select(Job.seq).order_by(Job.seq.desc()).scalar() // 2).first()
     return failed.job_id, (middle or failed).job_id
 
@@ -129,6 +177,15 @@ def cases():
     yield 'page: search args (rare term)', '/admin/jobs?q=user-2999%40example.com'
     yield 'page: search args (no match: a full scan)', '/admin/jobs?q=no-such-text-anywhere'
     yield 'page: search by job id', f'/admin/jobs?q={old_id}'
+    yield 'page: id prefix, 8 chars', f'/admin/jobs?q={old_id[:8]}'
+    yield 'page: id prefix, 13 chars', f'/admin/jobs?q={old_id[:13]}'
+    yield 'page: error search, common', '/admin/jobs?q=timed%20out'
+    yield 'page: error search, rarer', '/admin/jobs?q=Connection%20refused'
+    yield 'page: error search, failed', '/admin/jobs?state=failed&q=Connection%20refused'
+    yield 'page: log search, common', f'/admin/jobs?q={LOG_COMMON_WORD}'
+    yield 'page: log search, rare', f'/admin/jobs?q={LOG_RARE_WORD}'
+    yield 'page: log search, succeeded', f'/admin/jobs?state=succeeded&q={LOG_RARE_WORD}'
+    yield 'page: args search + since', f'/admin/jobs?q=member.joined&since={since}'
     yield 'page: time range, last 6 h', f'/admin/jobs?since={since}'
     yield 'page: second page (cursor)', '/admin/jobs?state=succeeded&cursor=500000'
     yield 'page: job detail (failed, 4 attempts)', f'/admin/jobs/{failed_id}'
@@ -136,10 +193,22 @@ def cases():
     yield 'json: /admin/api/jobs', '/admin/api/jobs'
     yield 'json: /admin/api/jobs?state=failed&task=…', '/admin/api/jobs?state=failed&task=documents.index_document'
     yield 'json: /admin/api/jobs/<id>', f'/admin/api/jobs/{failed_id}'
+    yield 'json: job graph', f'/admin/api/jobs/{failed_id}/graph'
+    yield 'json: jobs, log search', f'/admin/api/jobs?q={LOG_RARE_WORD}'
     yield 'json: /admin/api/counts', '/admin/api/counts'
+    yield 'json: counts, task filter', '/admin/api/counts?task=documents.index_document'
+    yield 'json: counts, time range', f'/admin/api/counts?since={since}'
+    yield 'json: counts, search args', '/admin/api/counts?q=member.joined'
+    yield 'json: counts, search error', '/admin/api/counts?q=Connection%20refused'
+    yield 'json: counts, search logs', f'/admin/api/counts?q={LOG_RARE_WORD}'
+    yield 'json: counts, search no match', '/admin/api/counts?q=no-such-text-anywhere'
     yield 'page: schedule', '/admin/schedule'
+    yield 'json: schedule', '/admin/api/schedule'
     yield 'page: consumers & stats', '/admin/system'
+    yield 'page: task (charts)', '/admin/tasks/notifications.send_notification'
     yield 'json: /admin/api/stats', '/admin/api/stats'
+    yield 'json: dead letters', '/admin/api/dead-letters'
+    yield 'page: users', '/admin/users'
     yield 'metrics', '/metrics'
 
 

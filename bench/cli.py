@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.common import Redis, table
 
-FIGURES = ['throughput', 'separate', 'latency.idle', 'latency.load', 'memory', 'web', 'notification',
+FIGURES = ['throughput', 'separate', 'logcapture', 'latency.idle', 'latency.load', 'memory', 'web', 'notification',
            'admin', 'connections']
 PEERS = 'peers'   # Celery and RQ (bench/peers.py): only with --peers, after throughput
 RESULTS = Path(__file__).resolve().parent / 'results.json'

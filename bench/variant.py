@@ -52,6 +52,9 @@ class Raw:
     def settle(self):
         pass
 
+    def log_rows(self):
+        return None
+
 
 class Full:
     def __init__(self, cfg, data_dir):
@@ -64,11 +67,14 @@ class Full:
                'TASK_MODULES': 'bench.tasks', 'SHUTDOWN_GRACE': '2'}
         if cfg['backend'] == 'redis':
             env['REDIS_URL'] = cfg['queue_url']
+        env.update(cfg.get('env', {}))
+        if cfg.get('log_file'):
+            configure_logging(os.path.join(data_dir, 'process.log'))
         self.settings = Settings.from_mapping(env)
         prepare(self.settings)
         tasks.configure(self.settings)
-        from bench.tasks import noop
-        self.task = noop
+        import bench.tasks
+        self.task = getattr(bench.tasks, cfg.get('task', 'noop'))
         self.runner = ConsumerRunner(self.settings, embedded=True, workers=WORKERS)
         self.outbox = cfg['variant'] == 'full-outbox'
         if self.outbox:
@@ -93,6 +99,23 @@ class Full:
         """Wait until the ledger has written (and acked) everything so far."""
         from collab.jobs.instance import huey
         huey.ledger.flush(60)
+
+    def log_rows(self):
+        """How many per-job log rows the ledger holds (figure 1d checks capture ran)."""
+        from collab.db import database
+        from collab.jobs.models import JobLogChunk
+        with database.connection_context():
+            return JobLogChunk.select().count()
+
+
+def configure_logging(path):
+    """`run.py`'s logging (collab.cli.configure_logging: INFO and up, Huey's per-job
+    lines left out), written to a file as a deployment's stderr is."""
+    import logging
+    from collab.cli import configure_logging as run_py_logging
+    logging.basicConfig(filename=path, level=logging.INFO,
+                        format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    run_py_logging()   # basicConfig is done: this sets only the levels
 
 
 def wait_done(n, timeout):
@@ -132,7 +155,8 @@ def throughput(app, cfg):
             'settled_s': settled - began, 'rate': n / (settled - began),
             'enqueue_rate': n / (enqueued - began),
             'cpu_us_per_task': (time.process_time() - cpu_began) / n * 1e6,
-            'thread_cpu_us_per_task': {name: us for name, us in per_task.items() if us}}
+            'thread_cpu_us_per_task': {name: us for name, us in per_task.items() if us},
+            'log_rows': app.log_rows()}
 
 
 def idle(app, cfg):

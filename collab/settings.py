@@ -97,7 +97,7 @@ class Settings:
             request_header_timeout=get.number('REQUEST_HEADER_TIMEOUT', 10.0, 0.1, 3600),
             shutdown_grace=get.number('SHUTDOWN_GRACE', 30.0, 0, 3600),
             task_timeout=get.number('TASK_TIMEOUT', 300.0, 0.1, 86400),
-            job_log_bytes=get.integer('JOB_LOG_BYTES', 65536, 1024, 16 * 1024 * 1024),
+            job_log_bytes=_job_log_bytes(get),
             admin_email=get.text('ADMIN_EMAIL'),
             admin_password=get.text('ADMIN_PASSWORD'),
             push_webhook_url=get.url('PUSH_WEBHOOK_URL', schemes=('http', 'https')),
@@ -243,6 +243,16 @@ class _Reader:
         if raw.startswith('sqlite:///'):
             return raw
         return self.url(name, schemes=('postgres', 'postgresql', 'postgresql+pool', 'postgres+pool'))
+
+
+def _job_log_bytes(get):
+    """JOB_LOG_BYTES: 1024 .. 16 MiB, or 0 for no per-job log capture at all."""
+    if get.text('JOB_LOG_BYTES') == '0':
+        return 0
+    try:
+        return get.integer('JOB_LOG_BYTES', 65536, 1024, 16 * 1024 * 1024)
+    except SettingsError as exc:
+        raise SettingsError('JOB_LOG_BYTES', f'{str(exc).split(": ", 1)[1]} (or 0: off)') from None
 
 
 def _looks_like_address(address):

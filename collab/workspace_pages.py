@@ -78,7 +78,7 @@ def workspace(ws):
         unread=channel_reads.unread_counts(g.user.id, ws.id),
         members=Member.select(Member, User).join(User).where(Member.workspace == ws),
         files=api_files.with_uploaders(ws),
-        file_manager=role_in(ws.id) in Member.MANAGERS,
+        manager=role_in(ws.id) in Member.MANAGERS,   # invites, exports, anyone's files
         max_file_bytes=files_store.MAX_FILE_BYTES,
         exports=recent,
         export_progress=export_progress.of_exports(recent),

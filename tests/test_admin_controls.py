@@ -3,6 +3,7 @@
 deleted over a filter or all failed ones at once, and every bulk button names
 how many jobs it touches (disabled at none). Against a real consumer where jobs run."""
 import re
+import threading
 from datetime import datetime
 
 import pytest
@@ -122,6 +123,25 @@ def test_run_now_moves_a_scheduled_job_to_the_queue_and_it_runs(client, admin, a
     assert calls['succeed'] == ['later'] and huey.storage.schedule_size() == 0
     again = client.post(f'/admin/api/jobs/{scheduled}/run', headers=admin)
     assert again.status_code == 409 and 'this one is succeeded' in again.json['error']
+
+
+def test_run_now_waits_for_a_job_recorded_scheduled_to_reach_the_schedule(client, admin, app,
+                                                                        settings, queue_backend):
+    """The ledger says "scheduled" from the enqueue on; a consumer puts it in the schedule."""
+    from collab.jobs.runner import ConsumerRunner
+    scheduled = succeed.schedule(args=('soon',), delay=3600).id
+    huey.ledger.flush()
+    assert job(scheduled).state == 'scheduled' and huey.storage.schedule_size() == 0
+    runner = ConsumerRunner(settings, embedded=True)
+    starting = threading.Timer(0.5, runner.start)
+    starting.start()
+    try:
+        response = client.post(f'/admin/api/jobs/{scheduled}/run', headers=admin)
+        assert response.status_code == 200, response.json
+        assert wait_for_state(scheduled, 'succeeded').attempts == 1
+    finally:
+        starting.join()
+        runner.stop()
 
 
 def test_run_now_takes_a_retrying_job_out_of_its_wait(client, admin, app, consumer,

@@ -1,5 +1,6 @@
 """The benchmark harness runs: a few hundred tasks, the result's structure."""
 import json
+import re
 import subprocess
 import sys
 
@@ -91,3 +92,48 @@ def test_bench_connections_smoke(tmp_path):
     assert {c['name'] for c in figure['checks']} >= {'run.py (SQLite) RSS',
                                                      'run.py (SQLite) delivery p99'}
     assert 'Connections' in stdout
+
+
+@pytest.mark.bench
+def test_bench_logcapture_smoke(tmp_path):
+    """Figure 1d: jobs that log, with capture on and with JOB_LOG_BYTES=0, on both backends."""
+    stdout, results = run_bench(tmp_path, '--only', 'logcapture', timeout=90)
+    figure = results['figures']['logcapture']
+    # An error here also covers capture on keeping no log rows, or off keeping some.
+    assert 'error' not in figure, figure.get('error')
+    rows = {(r['case'], r['metric']): r for r in figure['rows']}
+    for backend in ('redis', 'sqlite'):
+        on, off = rows[(f'{backend} capture on', 'throughput')], rows[(f'{backend} capture off',
+                                                                        'throughput')]
+        assert on['n'] == off['n'] == 1 and on['median'] > 0 and off['median'] > 0
+        assert on['ratio'] == pytest.approx(on['median'] / off['median'])
+        cost = rows[(f'{backend} capture cost', 'throughput lost')]
+        assert cost['median'] == pytest.approx((1 - on['median'] / off['median']) * 100)
+        assert rows[(f'{backend} capture on', 'CPU per job')]['median'] > 0
+    checks = {c['name']: c for c in figure['checks']}
+    assert set(checks) == {'redis log capture cost', 'sqlite log capture cost'}
+    assert all(c['target'] == '≤ 5 %' for c in checks.values())
+    assert '1d. Per-job log capture' in stdout
+
+
+@pytest.mark.bench
+def test_bench_admin_smoke(tmp_path):
+    """Figure 5 at 20,000 jobs: every page the dashboard has, searches included, answers
+    (200) idle and busy, and the fill gave the error and log searches rows to look through."""
+    stdout, results = run_bench(tmp_path, '--only', 'admin', timeout=300)
+    figure = results['figures']['admin']
+    assert 'error' not in figure, figure.get('error')
+    assert not [r for r in figure['rows'] if r['metric'] == 'error'], figure['rows']
+    cases = {r['case'].rsplit(' [', 1)[0] for r in figure['rows']}
+    for case in ('page: id prefix, 8 chars', 'page: error search, rarer', 'page: log search, rare',
+                 'json: counts, search logs', 'page: job detail (failed, 4', 'page: schedule',
+                 'page: consumers & stats', 'page: task (charts)'):
+        assert case in cases, (case, sorted(cases))
+    assert {r['case'].rsplit(' [', 1)[1] for r in figure['rows']} == {'idle]', 'busy]'}
+    searched = next(n for n in figure['notes'] if n.startswith('what the searches'))
+    errors, logs = [int(x.replace(',', '')) for x in re.findall(r'([\d,]+) (?:jobs|per-job)',
+                                                                searched)]
+    # Of 20,000 jobs (the busy runs' jobs, kept in the reused ledger, add log rows).
+    assert 200 <= errors <= 2000 and logs >= 2000, searched
+    assert all(c['target'] == '≤ 50 ms' for c in figure['checks']) and len(figure['checks']) == 2
+    assert '5. Admin at 20,000 recorded jobs' in stdout

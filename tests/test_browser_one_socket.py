@@ -25,6 +25,7 @@ def club(live_server, browser):
     page = context.new_page()
     page.set_default_timeout(10_000)
     sign_in(page, live_server.url, 'bob@example.com')
+    page.goto('about:blank')   # the start page's own socket is not counted
     sockets = []
     page.on('websocket', lambda socket: sockets.append(socket))
     yield {'base': live_server.url, 'ann': ann, 'workspace_id': workspace_id,

@@ -45,6 +45,15 @@ def open_socket(server, token):
 # ------------------------------------------------------------------ caps
 
 @pytest.mark.env(WS_MAX_PER_USER='2', WS_MAX='3')
+def frame_types_until(ws, wanted, most=50):
+    """The types of the frames the socket receives up to `wanted` (others, such as the
+    live dashboard's for an administrator, may come first)."""
+    seen = []
+    while wanted not in seen and len(seen) < most:
+        seen.append(json.loads(ws.recv())['type'])
+    return seen
+
+
 def test_sockets_per_user_and_in_all_are_capped_with_a_429(server, team):
     ann, bob = bearer_token(team.ann), bearer_token(team.bob)
     held = [open_socket(server, ann), open_socket(server, ann)]
@@ -76,7 +85,7 @@ def test_a_socket_whose_token_is_revoked_is_closed_with_4401(server, team):
     assert time.monotonic() - started < 5
 
     kept.send(json.dumps({'type': 'ping'}))               # Ann's other token still works
-    assert json.loads(kept.recv())['type'] == 'pong'
+    assert 'pong' in frame_types_until(kept, 'pong')
     kept.close()
 
 

@@ -72,6 +72,14 @@ def test_workspace_page_lists_everything_and_escapes_user_text(client, team, con
     assert '<mark>tomatoes</mark>' in results
 
 
+def test_a_plain_member_is_offered_no_invite_or_export_form(client, team):
+    sign_in_page(client, 'bob@example.com')
+    page = client.get(f'/w/{team.ws_id}').data.decode()
+    assert 'Invite by email' not in page and 'Export workspace' not in page
+    assert 'Owners and admins of this workspace export it.' in page
+    assert 'Members, roles and invites' in page
+
+
 def test_pages_of_a_workspace_are_for_members_only(client, team):
     doc = team.document()
     sign_in_page(client, 'eve@example.com')

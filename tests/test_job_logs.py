@@ -95,6 +95,29 @@ def test_logs_are_cut_at_job_log_bytes_with_a_marker(client, admin, consumer):
     assert 'log cut' in logs[-1]['message'] and '2048 bytes' in logs[-1]['message']
 
 
+@pytest.mark.env(JOB_LOG_BYTES='0')
+def test_job_log_bytes_0_turns_capture_off(client, admin, settings, app):
+    """Off: the consumer attaches no handler, and one attached for the same Huey
+    earlier in the process (an earlier consumer's) no longer keeps its records."""
+    from collab.jobs.runner import ConsumerRunner
+    assert settings.job_log_bytes == 0
+    job_logs.attach(huey)   # as a consumer with capture on did before
+    root = logging.getLogger()
+    handlers_before = [h for h in root.handlers if isinstance(h, JobLogHandler)]
+    runner = ConsumerRunner(settings, embedded=True)
+    runner.start()
+    try:
+        job_id = run(chatty('silent'))
+    finally:
+        runner.stop()
+
+    assert [h for h in root.handlers if isinstance(h, JobLogHandler)] == handlers_before
+    assert all(ref() is not huey for h in handlers_before for ref in h.hueys)
+    assert JobLogChunk.select().count() == 0
+    assert detail(client, admin, job_id)['attempts_log'][0]['logs'] == []
+    assert Job.get(Job.job_id == job_id).state == 'succeeded'
+
+
 ROOT_AT_WARNING = """
 import logging, sys
 from collab.jobs import job_logs

@@ -1,6 +1,7 @@
 """What an admin can do to jobs: each action returns a message for people
 and raises ApiError (with a 4xx) when it cannot be done."""
 import logging
+import time
 
 from collab.jobs import args_index, job_logs, progress, run_now
 from collab.admin.queries import get_job
@@ -83,16 +84,37 @@ def run_job_now(job_id):
     if job.state not in RUNNABLE_NOW:
         raise ApiError(409, f'only {", ".join(RUNNABLE_NOW)} jobs can be run now; '
                             f'this one is {job.state}', 'state')
-    due = _due_now(job)
-    if not run_now.move_to_queue(huey.storage, job.message, due):
+    if not _moved_to_queue(job):
         raise ApiError(409, 'this job is no longer waiting in the schedule', 'state')
     huey.wakeup.notify()   # a consumer in this process takes it without polling
+    return Outcome(f'Moved job {job.job_id} ({job.task}) to the queue: it runs next.',
+                   job_id=job.job_id)
+
+
+# A job is recorded as scheduled when it is enqueued with a time; a consumer then
+# moves it from the queue to the schedule. Run now waits that long for it.
+SCHEDULE_ARRIVAL_SECONDS = 2
+
+
+def _moved_to_queue(job):
+    """Whether the job's message went from the schedule to the queue; its record is
+    read again while waiting (the ledger keeps the schedule's copy of the message)."""
+    deadline = time.monotonic() + SCHEDULE_ARRIVAL_SECONDS
+    while True:
+        due = _due_now(job)
+        if run_now.move_to_queue(huey.storage, job.message, due):
+            break
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+        job = get_job(job.job_id)
+        if job.state not in RUNNABLE_NOW:
+            return False
     # Shown queued until the consumer records its start (never after it: the
     # state condition leaves a job the ledger has moved on alone).
     Job.update(state=QUEUED, scheduled_for=None, message=due).where(
         (Job.job_id == job.job_id) & Job.state.in_(RUNNABLE_NOW)).execute()
-    return Outcome(f'Moved job {job.job_id} ({job.task}) to the queue: it runs next.',
-                   job_id=job.job_id)
+    return True
 
 
 def _due_now(job):

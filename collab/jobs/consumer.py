@@ -114,7 +114,10 @@ class CollabConsumer(Consumer):
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._signal_actions[signum] = (False, True)
         self.heartbeat = ConsumerHeartbeat(self, settings)
-        job_logs.attach(huey)   # what its tasks log is kept with their attempts
+        if settings.job_log_bytes:
+            job_logs.attach(huey)   # what its tasks log is kept with their attempts
+        else:   # JOB_LOG_BYTES=0: capture is off
+            job_logs.detach(huey)
 
     @property
     def id(self):

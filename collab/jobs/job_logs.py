@@ -73,8 +73,13 @@ class JobLogHandler(logging.Handler):
         self.hueys = ()
 
     def serve(self, huey):
-        alive = tuple(ref for ref in self.hueys if ref() not in (None, huey))
-        self.hueys = alive + (weakref.ref(huey),)
+        self.hueys = self._others(huey) + (weakref.ref(huey),)
+
+    def forget(self, huey):
+        self.hueys = self._others(huey)
+
+    def _others(self, huey):
+        return tuple(ref for ref in self.hueys if ref() not in (None, huey))
 
     def handle(self, record):
         # Not Handler.handle: no handler-wide lock; each attempt's buffer has its own.
@@ -139,6 +144,14 @@ def attach(huey):
         handler = JobLogHandler()
         root.addHandler(handler)
     handler.serve(huey)
+
+
+def detach(huey):
+    """Keep no logs of `huey`'s jobs (JOB_LOG_BYTES=0): nothing is attached, and
+    a handler attached for it earlier in this process stops serving it."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, JobLogHandler):
+            handler.forget(huey)
 
 
 def _let_info_through(root):

@@ -289,10 +289,15 @@ def test_an_export_that_runs_out_of_space_fails_plainly_and_leaves_no_partial_fi
         assert failed['state'] == 'failed', failed
         assert 'out of disk space' in failed['error'], failed
         assert list((data_dir / 'exports').iterdir()) == []   # no parts, no partial zip
-        # The part that ran out of space was tried again before the export gave up.
-        status, jobs = http_json(server.url, 'GET',
-                                 '/admin/api/jobs?task=workspaces.export_files', token=token)
-        assert status == 200 and [j['attempts'] for j in jobs['jobs']] == [2], jobs
+        # The part that ran out of space was tried again before the export gave up
+        # (the ledger records that attempt with its next batch: waited for).
+        def files_part_attempts():
+            status, jobs = http_json(server.url, 'GET',
+                                     '/admin/api/jobs?task=workspaces.export_files', token=token)
+            assert status == 200, jobs
+            return [(j['attempts'], j['state']) for j in jobs['jobs']]
+        wait_until(lambda: files_part_attempts() == [(2, 'failed')], timeout=10,
+                   message="the files part's two attempts, as recorded")
 
         filler.unlink()
         status, again = http_json(server.url, 'POST', f'/api/workspaces/{ws["id"]}/exports',
