@@ -68,7 +68,7 @@ def event(notification):
 
 def link(type_, data):
     """The page a notification is about (a path: tasks have no request to build URLs
-    with; tests/test_notification_links.py opens each)."""
+    with; tests/test_notification_entries.py opens each)."""
     data = data or {}
     download = data.get('download_url')
     if isinstance(download, str) and download.startswith('/') and not download.startswith('//'):

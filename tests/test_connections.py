@@ -42,9 +42,6 @@ def open_socket(server, token):
     return ws
 
 
-# ------------------------------------------------------------------ caps
-
-@pytest.mark.env(WS_MAX_PER_USER='2', WS_MAX='3')
 def frame_types_until(ws, wanted, most=50):
     """The types of the frames the socket receives up to `wanted` (others, such as the
     live dashboard's for an administrator, may come first)."""
@@ -54,6 +51,9 @@ def frame_types_until(ws, wanted, most=50):
     return seen
 
 
+# ------------------------------------------------------------------ caps
+
+@pytest.mark.env(WS_MAX_PER_USER='2', WS_MAX='3')
 def test_sockets_per_user_and_in_all_are_capped_with_a_429(server, team):
     ann, bob = bearer_token(team.ann), bearer_token(team.bob)
     held = [open_socket(server, ann), open_socket(server, ann)]
