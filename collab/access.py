@@ -53,11 +53,21 @@ def require_owner(workspace_id, action, user=None):
     return role
 
 
+def is_author_or_manager(author_id, role, user=None):
+    """Whether the user made the row (author_id) or, with this role, is an owner or admin."""
+    return author_id == (user or g.user).id or role in Member.MANAGERS
+
+
+def may_delete(workspace_id, author_id):
+    """What a page asks before it offers Delete (require_author_or_manager decides)."""
+    return is_author_or_manager(author_id, role_in(workspace_id))
+
+
 def require_author_or_manager(workspace_id, author_id, what, user=None):
     """403 unless the user made the row (author_id) or is an owner or admin."""
     user = user or g.user
     role = require_member(workspace_id, user)
-    if author_id != user.id and role not in Member.MANAGERS:
+    if not is_author_or_manager(author_id, role, user):
         raise ApiError(403, f'only the member who made this {what}, or {OWNER_OR_ADMIN} of '
                             f'this workspace, can delete it; your role is {role}')
     return role

@@ -39,6 +39,7 @@ class ConnectionRegistry:
         self._by_user = {}
         self._sent = {}   # connection → the notifications it was sent lately
         self._channel = {}   # connection → the chat channel its page has open
+        self._viewers = {}   # chat channel → {connection: user id} (the reverse of _channel)
 
     def add(self, user_id, connection):
         """Register; True when this is the user's first connection here."""
@@ -54,7 +55,7 @@ class ConnectionRegistry:
             connections = self._by_user.get(user_id, set())
             connections.discard(connection)
             self._sent.pop(connection, None)
-            self._channel.pop(connection, None)
+            self._unsubscribe(connection)
             if not connections:
                 self._by_user.pop(user_id, None)
                 return True
@@ -64,26 +65,35 @@ class ConnectionRegistry:
         with self._lock:
             return set(self._by_user)
 
-    def subscribe(self, connection, channel_id):
+    def subscribe(self, user_id, connection, channel_id):
         """The channel this connection's page has open (None: none); one at a time."""
         with self._lock:
-            if connection in self._sent:
-                if channel_id is None:
-                    self._channel.pop(connection, None)
-                else:
-                    self._channel[connection] = channel_id
+            if connection not in self._sent:
+                return
+            self._unsubscribe(connection)
+            if channel_id is not None:
+                self._channel[connection] = channel_id
+                self._viewers.setdefault(channel_id, {})[connection] = user_id
+
+    def _unsubscribe(self, connection):
+        channel_id = self._channel.pop(connection, None)
+        viewers = self._viewers.get(channel_id)
+        if viewers is not None:
+            viewers.pop(connection, None)
+            if not viewers:
+                del self._viewers[channel_id]
 
     def subscribers(self, channel_id):
         """The users with a connection here whose page has this chat channel open."""
         with self._lock:
-            return {uid for uid, connections in self._by_user.items()
-                    if any(self._channel.get(c) == channel_id for c in connections)}
+            return set(self._viewers.get(channel_id, {}).values())
 
     def forget(self):
         self._lock = threading.Lock()
         self._by_user = {}
         self._sent = {}
         self._channel = {}
+        self._viewers = {}
 
     def count(self, user_id):
         with self._lock:

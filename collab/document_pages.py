@@ -4,19 +4,17 @@ with its rendered text, editor, preview and history; a save that met a newer ver
 it); one version in full; the delete confirmation."""
 import difflib
 
-from flask import abort, g, render_template, request
+from flask import abort, render_template, request
 
-from collab import documents, markdown
-from collab.access import role_in
+from collab import access, documents, markdown
 from collab.errors import ApiError
-from collab.models import DocumentVersion, Member
+from collab.models import DocumentVersion
 from collab.page_forms import field
 from collab.validation import MAX_CONTENT, MAX_ID
 
 
 def may_delete(doc):
-    """The author, an owner or an admin (as collab/access.py says for the API's DELETE)."""
-    return doc.created_by_id == g.user.id or role_in(doc.workspace_id) in Member.MANAGERS
+    return access.may_delete(doc.workspace_id, doc.created_by_id)
 
 
 def draft_from_form():

@@ -185,7 +185,7 @@ class SocketSession:
         wanted = message.get('subscribe') if kind_of(message) != 'subscribe' else message
         channel_id = wanted.get('channel', False) if isinstance(wanted, dict) else False
         if channel_id is None:
-            broadcast.registry.subscribe(self.connection, None)
+            broadcast.registry.subscribe(self.user_id, self.connection, None)
             self.connection.send(json.dumps({'type': 'subscribed', 'channel': None}))
             return
         if type(channel_id) is not int or not 0 < channel_id <= MAX_ID:
@@ -194,12 +194,12 @@ class SocketSession:
             return
         refusal = channel_live.subscribable(self.user_id, channel_id)
         if refusal is not None:
-            broadcast.registry.subscribe(self.connection, None)
+            broadcast.registry.subscribe(self.user_id, self.connection, None)
             status, why = refusal
             self.connection.send(json.dumps({'type': 'error', 'status': status,
                                              'channel': channel_id, 'error': why}))
             return
-        broadcast.registry.subscribe(self.connection, channel_id)
+        broadcast.registry.subscribe(self.user_id, self.connection, channel_id)
         self.connection.send(json.dumps({'type': 'subscribed', 'channel': channel_id}))
 
     def _leave(self):

@@ -153,11 +153,7 @@ class _Reader:
         raw = self.text(name)
         if raw is None:
             return None
-        try:
-            parsed = urlparse(raw)
-            parsed.port  # raises ValueError for a non-numeric port
-        except ValueError as exc:
-            raise SettingsError(name, f'is not a valid URL ({exc})') from None
+        parsed = _parsed_url(name, raw, 'is not a valid URL ({})')
         if parsed.scheme not in schemes:
             raise SettingsError(name, f'must start with {" or ".join(s + "://" for s in schemes)}, got {raw!r}')
         if parsed.scheme != 'unix' and not parsed.hostname:
@@ -208,11 +204,7 @@ class _Reader:
         raw = self.text(name)
         if raw is None:
             return None
-        try:
-            parsed = urlparse(raw)
-            parsed.port  # raises ValueError for a non-numeric port
-        except ValueError:
-            raise SettingsError(name, 'is not a valid URL (is the port a number?)') from None
+        parsed = _parsed_url(name, raw, 'is not a valid URL (is the port a number?)')
         if parsed.scheme not in ('smtp', 'smtps'):
             raise SettingsError(name, 'must start with smtp:// (STARTTLS) or smtps:// (TLS), '
                                       'e.g. smtp://user:pass@mail.example.com:587')
@@ -300,3 +292,14 @@ def _stored_secret_key(data_dir):
     finally:
         temporary.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def _parsed_url(name, raw, refusal):
+    """urlparse(raw), its port checked; else a SettingsError saying `refusal`
+    (formatted with the parser's reason where it has a {})."""
+    try:
+        parsed = urlparse(raw)
+        parsed.port  # raises ValueError for a non-numeric port
+    except ValueError as exc:
+        raise SettingsError(name, refusal.format(exc)) from None
+    return parsed

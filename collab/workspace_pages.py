@@ -12,7 +12,7 @@ from collab import (broadcast, channel_live, channel_reads, export_progress, not
 from collab import files as files_store, workspace_actions
 from collab import document_pages, documents, markdown
 from collab import invite_page
-from collab.access import require_author_or_manager, require_manager, role_in
+from collab.access import may_delete, require_author_or_manager, require_manager, role_in
 from collab.api import files as api_files
 from collab.api.activity import entry, feed
 from collab.auth import login_required
@@ -148,14 +148,10 @@ def upload(ws):
 @member_only(File, 'file')
 def confirm_delete_file(row):
     """Where the list's Delete link leads without JavaScript (with it, the page asks)."""
-    if not may_delete_file(row):
+    if not may_delete(row.workspace_id, row.uploaded_by_id):
         abort(403, 'only the member who uploaded this file, or an owner or admin of this '
                    'workspace, can delete it')
     return render_template('file_delete.html', file=row, workspace=row.workspace)
-
-
-def may_delete_file(row):
-    return row.uploaded_by_id == g.user.id or role_in(row.workspace_id) in Member.MANAGERS
 
 
 @bp.post(f'/f/<{ID}:row_id>/delete')

@@ -16,24 +16,23 @@ pytestmark = pytest.mark.browser
 WIDTHS = {'desktop': 1280, 'phone': 390}
 SCHEMES = ('light', 'dark')
 # Pages an anonymous visitor sees, then a member's, then the admin's; {names} are filled
-# in from the world the test builds. A page marked optional is skipped while its route
-# is missing (404) from this version of the app.
-ANONYMOUS = [('login', '/login', False), ('register', '/register', False),
-             ('forgot-password', '/forgot-password', True)]
-MEMBER = [('index', '/', False), ('workspace', '/w/{ws}', False),
-          ('members', '/w/{ws}/members', True), ('channel', '/c/{channel}', False),
-          ('document', '/d/{doc}', False), ('document-diff', '/d/{doc}?diff=2', False),
-          ('document-version', '/d/{doc}/v/1', True),
-          ('search', '/w/{ws}/search?q=tomatoes', False),
-          ('notifications', '/notifications', False),
-          ('settings', '/settings', False), ('account', '/account', True),
-          ('password', '/account/password', False), ('invite', '/invites/{invite}', False)]
-ADMIN_PAGES = [('admin-index', '/', False), ('admin-jobs', '/admin/jobs', False),
-               ('admin-job', '/admin/jobs/{job}', False),
-               ('admin-task', '/admin/tasks/{task}', False),
-               ('admin-schedule', '/admin/schedule', False),
-               ('admin-system', '/admin/system', False),
-               ('admin-users', '/admin/users', False)]
+# in from the world the test builds.
+ANONYMOUS = [('login', '/login'), ('register', '/register'),
+             ('forgot-password', '/forgot-password')]
+MEMBER = [('index', '/'), ('workspace', '/w/{ws}'),
+          ('members', '/w/{ws}/members'), ('channel', '/c/{channel}'),
+          ('document', '/d/{doc}'), ('document-diff', '/d/{doc}?diff=2'),
+          ('document-version', '/d/{doc}/v/1'),
+          ('search', '/w/{ws}/search?q=tomatoes'),
+          ('notifications', '/notifications'),
+          ('settings', '/settings'), ('account', '/account'),
+          ('password', '/account/password'), ('invite', '/invites/{invite}')]
+ADMIN_PAGES = [('admin-index', '/'), ('admin-jobs', '/admin/jobs'),
+               ('admin-job', '/admin/jobs/{job}'),
+               ('admin-task', '/admin/tasks/{task}'),
+               ('admin-schedule', '/admin/schedule'),
+               ('admin-system', '/admin/system'),
+               ('admin-users', '/admin/users')]
 
 
 # Text with no place to break: it must wrap, not widen the page.
@@ -87,12 +86,8 @@ class Visit:
         self.page.on('response', lambda r: r.status >= 400 and self.problems.append(
             f'{self.page.url}: {r.status} {r.url}'))
 
-    def check(self, name, path, optional, values):
-        url = self.base + path.format(**values)
-        answer = self.page.goto(url)
-        if optional and answer.status == 404:
-            self.problems = [p for p in self.problems if url not in p]
-            return
+    def check(self, name, path, values):
+        answer = self.page.goto(self.base + path.format(**values))
         assert answer.status == 200, (name, answer.status)
         self.page.wait_for_load_state('networkidle')
         width = self.page.evaluate('[document.documentElement.scrollWidth, innerWidth]')
@@ -116,11 +111,11 @@ def test_every_page_fits_the_screen_without_errors(live_server, browser, world, 
     base = live_server.url
     member = Visit(browser, base, width, scheme)
     try:
-        for name, path, optional in ANONYMOUS:
-            member.check(name, path, optional, world)
+        for name, path in ANONYMOUS:
+            member.check(name, path, world)
         sign_in(member.page, base, 'bob@example.com', PASSWORD)
-        for name, path, optional in MEMBER:
-            member.check(name, path, optional, world)
+        for name, path in MEMBER:
+            member.check(name, path, world)
         assert member.problems == []
     finally:
         member.context.close()
@@ -128,8 +123,8 @@ def test_every_page_fits_the_screen_without_errors(live_server, browser, world, 
     try:
         sign_in(admin.page, base, ADMIN['email'], ADMIN['password'])
         values = admin_ids(admin.page, base)
-        for name, path, optional in ADMIN_PAGES:
-            admin.check(name, path, optional, values)
+        for name, path in ADMIN_PAGES:
+            admin.check(name, path, values)
         assert admin.problems == []
     finally:
         admin.context.close()
