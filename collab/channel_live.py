@@ -48,8 +48,7 @@ def announce(settings, action, message, channel, by_user_id):
     channel's subscribers, and `channel.activity` to every member's other pages. A
     failure to tell is logged, never the request's failure: pages catch up on load."""
     try:
-        members = [m.user_id for m in Member.select(Member.user).where(
-            Member.workspace == channel.workspace_id)]
+        members = Member.user_ids(channel.workspace_id)
         publisher = broadcast.broadcaster(settings)
         publisher.publish(members, message_event(action, message, channel))
         publisher.publish(members, {'type': 'channel.activity', 'action': action,

@@ -4,7 +4,7 @@ from datetime import timedelta
 from peewee import fn
 
 from collab.fields import iso, utcnow
-from collab.models import Activity, Member, User, Workspace
+from collab.models import Activity, User, Workspace
 
 TOP = 5
 
@@ -32,6 +32,3 @@ def summarize(workspace_id, now=None):
             'top_contributors': contributors, 'since': iso(since),
             'summary': f'{count} actions in the last 24 hours; most active: {names}'}
 
-
-def member_ids(workspace_id):
-    return [m.user_id for m in Member.select(Member.user).where(Member.workspace == workspace_id)]

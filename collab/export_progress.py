@@ -37,7 +37,7 @@ def part_done(settings, export):
 
 
 def _report(settings, export):
-    members = _members(export.workspace_id)
+    members = Member.user_ids(export.workspace_id)
     with _counting:   # published inside too: the pages hear 1, 2, 3 in that order
         done = sum((parts_dir(settings, export.id) / name).exists() for name in PART_FILES)
         progress = {'done': done, 'total': len(PART_FILES), 'note': f'{done} of 3 parts done'}
@@ -50,7 +50,7 @@ def _report(settings, export):
 def announce_state(huey, settings, export):
     """After the running job commits, tell the members' pages the export's new state.
     The event is built now, inside the transaction, so the callback needs no database."""
-    members = _members(export.workspace_id)
+    members = Member.user_ids(export.workspace_id)
     event = {'type': 'export.state', 'export_id': export.id,
              'workspace_id': export.workspace_id, 'export': export.to_dict()}
     after_commit(huey, lambda: _publish_state(settings, members, event))
@@ -61,10 +61,6 @@ def _publish_state(settings, members, event):
         broadcast.broadcaster(settings).publish(members, event)
     except Exception as exc:   # the page reads the state on its next load or reconnect
         log.warning('could not announce the state of export %s: %s', event['export_id'], exc)
-
-
-def _members(workspace_id):
-    return [m.user_id for m in Member.select(Member.user).where(Member.workspace == workspace_id)]
 
 
 def of_exports(exports):

@@ -101,6 +101,11 @@ class Member(BaseModel):
     class Meta:
         indexes = ((('workspace', 'user'), True),)
 
+    @classmethod
+    def user_ids(cls, workspace_id):
+        """The ids of the workspace's members."""
+        return [m.user_id for m in cls.select(cls.user).where(cls.workspace == workspace_id)]
+
 
 class Activity(BaseModel):
     id = AutoField()

@@ -23,8 +23,7 @@ def _log(workspace_id, user, action, target_type, target_id, metadata=None):
 
 def _notify_others(workspace_id, user, type_, data, skip=()):
     """Notify the workspace's other members (but those in `skip`), by a job."""
-    others = [m.user_id for m in Member.select(Member.user).where(
-        (Member.workspace == workspace_id) & (Member.user != user)) if m.user_id not in skip]
+    others = [uid for uid in Member.user_ids(workspace_id) if uid != user.id and uid not in skip]
     if others:
         enqueue(send_batch_notifications, others, type_, dict(data, user=user.name))
 

@@ -2,7 +2,7 @@
 from huey import crontab
 
 from collab import activity, digest
-from collab.models import Workspace
+from collab.models import Member, Workspace
 from tasks.notifications import send_batch_notifications
 from collab.jobs.instance import huey
 
@@ -20,7 +20,7 @@ def generate_daily_digest(workspace_id):
     summary = digest.summarize(workspace_id)
     if summary is None:
         return None   # nothing happened: nothing is sent
-    members = digest.member_ids(workspace_id)
+    members = Member.user_ids(workspace_id)
     send_batch_notifications(members, 'digest', summary)
     return len(members)
 
