@@ -22,6 +22,7 @@ import time
 import redis
 
 from collab import local_channel
+from collab.redis_pool import waiting_pool
 
 log = logging.getLogger('collab.realtime')
 
@@ -229,7 +230,7 @@ class RedisBroadcaster:
 
     def __init__(self, url):
         self.url = url
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.client = redis.Redis(connection_pool=waiting_pool(url))
         self._listener = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()

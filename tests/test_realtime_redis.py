@@ -73,3 +73,18 @@ def _consumer_of(web, task):
     finally:
         db.close()
     return ' '.join(r[0] for r in rows)
+
+
+def test_more_callers_than_the_pool_holds_wait_for_a_connection_instead_of_failing(redis_url):
+    """As 2,000 sockets marking their users online at once do in the web process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from collab.broadcast import RedisBroadcaster
+    from collab.redis_pool import MAX_CONNECTIONS
+    client = RedisBroadcaster(redis_url).client
+    callers = 2 * MAX_CONNECTIONS + 50   # past redis-py's default pool of 100 too
+    with ThreadPoolExecutor(callers) as pool:
+        answers = list(pool.map(lambda n: client.blpop(f'nothing:{n}', timeout=0.2),
+                                range(callers)))
+    assert answers == [None] * callers
+    client.close()

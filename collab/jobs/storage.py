@@ -17,8 +17,7 @@ also says whether any revoke flag exists at all (`Claim.revocations`), so
 the read is skipped when none does, and a finished task's flag is deleted
 with its claim's ack, one call per batch of tasks.
 """
-from redis import ConnectionPool
-
+from collab.redis_pool import waiting_pool
 from collab.jobs.redis_storage import ClaimingRedisStorage
 from collab.jobs.sqlite_storage import ClaimingSqliteStorage
 
@@ -26,8 +25,7 @@ from collab.jobs.sqlite_storage import ClaimingSqliteStorage
 def build_storage(name, settings):
     """The queue storage these settings name: Redis when REDIS_URL is set, else SQLite."""
     if settings.redis_url:
-        pool = ConnectionPool.from_url(settings.redis_url, health_check_interval=30,
-                                       socket_timeout=5, socket_connect_timeout=5)
+        pool = waiting_pool(settings.redis_url, health_check_interval=30)
         return ClaimingRedisStorage(name=name, connection_pool=pool)
     return ClaimingSqliteStorage(name=name, filename=str(settings.queue_path),
                                  fsync=False, timeout=10)
