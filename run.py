@@ -66,7 +66,7 @@ def main(argv=None):
     try:
         settings = restore_settings() if args.command == 'restore' else Settings.from_env()
         if args.command not in ('backup', 'restore'):   # opening would create a database file
-            check_database(settings)
+            check_database(settings, separately=args.command is None)
         if args.command in (None, 'web', 'worker'):
             check_redis(settings)
         if args.command in (None, 'web'):

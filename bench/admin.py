@@ -103,19 +103,18 @@ def measure_main(data_dir, rows_wanted, repeat):
     headers = admin_scale.admin_headers(client)
     database.connect(reuse_if_open=True)
     pages = list(admin_scale.cases())
-    if True:
-        for name, url in pages:
+    for name, url in pages:
+        try:
+            admin_scale.measure(client, headers, url, 2)   # warm the page cache
+            idle = admin_scale.measure(client, headers, url, repeat)
+            load.on()
             try:
-                admin_scale.measure(client, headers, url, 2)   # warm the page cache
-                idle = admin_scale.measure(client, headers, url, repeat)
-                load.on()
-                try:
-                    busy = admin_scale.measure(client, headers, url, repeat)
-                finally:
-                    load.off()
-                cases.append({'name': name, 'url': url, 'idle': idle, 'busy': busy})
-            except Exception as exc:
-                cases.append({'name': name, 'url': url, 'error': f'{type(exc).__name__}: {exc}'})
+                busy = admin_scale.measure(client, headers, url, repeat)
+            finally:
+                load.off()
+            cases.append({'name': name, 'url': url, 'idle': idle, 'busy': busy})
+        except Exception as exc:
+            cases.append({'name': name, 'url': url, 'error': f'{type(exc).__name__}: {exc}'})
     load.off()
     print(json.dumps({'rows': rows_wanted, 'fill_s': fill_s if fill_s > 5 else 0,
                       'index_s': index_s, 'searched': searched, 'cases': cases}), flush=True)

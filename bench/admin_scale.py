@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from collab.app import create_app  # noqa: E402
-from collab.jobs import args_index  # noqa: E402
+from collab.jobs import args_index, log_search  # noqa: E402
 from collab.db import database  # noqa: E402
 from collab.fields import iso, utcnow  # noqa: E402
 from collab.jobs.models import Job, JobAttempt, JobLogChunk  # noqa: E402
@@ -141,12 +141,14 @@ def searched_rows():
 
 
 def index_jobs():
-    """Bring the args search index up to date, as a running server's periodic task does
-    (tasks/housekeeping.py): the fill wrote the rows directly. Returns the seconds taken."""
+    """Bring the search indexes (args, logs) up to date, as a running server's periodic
+    task does (tasks/housekeeping.py): the fill wrote the rows directly. Returns the
+    seconds taken."""
     began = time.perf_counter()
     added = args_index.catch_up()
+    logs = log_search.INDEX.catch_up()
     took = time.perf_counter() - began
-    print(f'indexed {added:,} jobs for search in {took:.1f} s')
+    print(f'indexed {added:,} jobs and {logs:,} log rows for search in {took:.1f} s')
     return took
 
 

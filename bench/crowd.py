@@ -6,7 +6,9 @@ connections, on raw asyncio sockets (thousands of them, no thread each).
 TOKENS_FILE holds a JSON list of bearer tokens, one socket each. SLOW clients
 each send a request line and then one header line every SLOW_LINE_SECONDS, and
 start again when the server drops them. The crowd prints one JSON line when
-every socket is open ({"ready": ...}), then reads commands on stdin:
+every socket is open and greeted by the server's `hello` frame, so idle
+({"ready": ..., "greeted_s": seconds since the first handshake}), then reads
+commands on stdin:
 `report` prints what it heard so far; end of input closes everything.
 Received notifications are kept by their data's `marker`, with arrival times.
 """
@@ -20,6 +22,7 @@ import sys
 import time
 
 SLOW_LINE_SECONDS = 5.0
+GREETING_TIMEOUT = 60
 PING_SECONDS = 50   # the server closes a socket that has sent nothing for 120 s
 
 
@@ -45,6 +48,7 @@ class Crowd:
     def __init__(self, host, port, tokens, slow):
         self.host, self.port, self.tokens, self.slow = host, port, tokens, slow
         self.open = 0
+        self.greeted = 0
         self.refused = {}
         self.closed = {}           # close code → how many
         self.heard = {}            # marker → [arrival times]
@@ -102,6 +106,8 @@ class Crowd:
             self.open -= 1
 
     def message(self, message):
+        if isinstance(message, dict) and message.get('type') == 'hello':
+            self.greeted += 1
         # A notification event: {"type": "notification", "data": {..., "data": {"marker": ...}}}
         if not isinstance(message, dict) or message.get('type') != 'notification':
             return
@@ -137,6 +143,7 @@ class Crowd:
                 'heard': self.heard, 'slow_dropped': self.slow_dropped}
 
     async def run(self):
+        started = time.monotonic()
         opened = []
         for start in range(0, len(self.tokens), 100):   # a hundred handshakes at a time
             batch = await asyncio.gather(*(self.socket(t) for t in self.tokens[start:start + 100]),
@@ -144,7 +151,11 @@ class Crowd:
             opened += [pair for pair in batch if isinstance(pair, tuple)]
         listeners = [asyncio.ensure_future(self.listen(r, w)) for r, w in opened]
         slow = [asyncio.ensure_future(self.slow_client()) for _ in range(self.slow)]
-        print(json.dumps({'ready': self.open, 'refused': self.refused}), flush=True)
+        while self.greeted < len(opened) and time.monotonic() - started < GREETING_TIMEOUT:
+            await asyncio.sleep(0.05)
+        print(json.dumps({'ready': self.open, 'greeted': self.greeted,
+                          'greeted_s': round(time.monotonic() - started, 2),
+                          'refused': self.refused}), flush=True)
         loop = asyncio.get_running_loop()
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)

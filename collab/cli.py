@@ -46,16 +46,43 @@ def check_address(settings):
         raise SettingsError(name, f'cannot listen on {settings.host}:{settings.port} ({reason})') from None
 
 
-def check_database(settings):
-    """An unreachable or unusable DATABASE_URL stops start-up with one clear line."""
-    from collab.db import open_database
+def check_database(settings, separately=False):
+    """An unreachable or unusable DATABASE_URL stops start-up with one clear line.
+
+    `separately` runs the check in a forked child, so that a process that only
+    watches others (the supervisor of `python run.py`) never loads the database
+    drivers, some 10 MB. (Not under gevent: its fork and waitpid lose the
+    child's exit.)"""
+    problem = in_child(database_problem, settings) if separately else database_problem(settings)
+    if problem:
+        raise SettingsError('DATABASE_URL', f'cannot open the database ({problem})')
+
+
+def in_child(problem_of, settings):
+    """`problem_of(settings)` (a line of text), computed in a forked child."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        os.write(write_end, problem_of(settings).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, 'rb') as pipe:
+        problem = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return problem
+
+
+def database_problem(settings):
+    """Why the database cannot be opened, in a line; '' when it can."""
     try:
+        from collab.db import open_database
         db = open_database(settings.database_url)
         db.connect()
         db.close()
     except Exception as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SettingsError('DATABASE_URL', f'cannot open the database ({reason})') from None
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return ''
 
 
 def run_server(settings):

@@ -10,7 +10,7 @@ import time
 from huey import crontab
 
 from collab import ratelimit
-from collab.jobs import args_index
+from collab.jobs import args_index, log_search
 from collab.jobs.instance import huey
 
 # A run stops after this much work; the next one resumes where it stopped
@@ -22,7 +22,11 @@ RUN_SECONDS = 20
 # transaction, and indexing a job twice leaves the same entries.
 @huey.periodic_once(crontab(minute='*'))
 def index_job_args():
-    return args_index.catch_up(seconds=RUN_SECONDS)
+    """The search indexes of the job ledger: arguments, then logs."""
+    started = time.monotonic()
+    indexed = args_index.catch_up(seconds=RUN_SECONDS)
+    return indexed + log_search.INDEX.catch_up(
+        seconds=max(RUN_SECONDS - (time.monotonic() - started), 1))
 
 
 @huey.periodic_once(crontab(minute='17'), exactly_once=True)

@@ -3,7 +3,6 @@
 deleted over a filter or all failed ones at once, and every bulk button names
 how many jobs it touches (disabled at none). Against a real consumer where jobs run."""
 import re
-import threading
 from datetime import datetime
 
 import pytest
@@ -125,22 +124,24 @@ def test_run_now_moves_a_scheduled_job_to_the_queue_and_it_runs(client, admin, a
     assert again.status_code == 409 and 'this one is succeeded' in again.json['error']
 
 
-def test_run_now_waits_for_a_job_recorded_scheduled_to_reach_the_schedule(client, admin, app,
-                                                                        settings, queue_backend):
-    """The ledger says "scheduled" from the enqueue on; a consumer puts it in the schedule."""
+def test_run_now_rewrites_a_job_with_a_time_still_in_the_queue(client, admin, app, settings,
+                                                               queue_backend):
+    """A job enqueued with a time waits in the queue until a consumer puts it in the
+    schedule: with no consumer running, run now rewrites it there, and the first
+    consumer to start runs it at once rather than in an hour."""
     from collab.jobs.runner import ConsumerRunner
     scheduled = succeed.schedule(args=('soon',), delay=3600).id
     huey.ledger.flush()
     assert job(scheduled).state == 'scheduled' and huey.storage.schedule_size() == 0
+    response = client.post(f'/admin/api/jobs/{scheduled}/run', headers=admin)
+    assert response.status_code == 200, response.json
+    assert huey.storage.queue_size() == 1 and huey.storage.schedule_size() == 0
     runner = ConsumerRunner(settings, embedded=True)
-    starting = threading.Timer(0.5, runner.start)
-    starting.start()
+    runner.start()
     try:
-        response = client.post(f'/admin/api/jobs/{scheduled}/run', headers=admin)
-        assert response.status_code == 200, response.json
-        assert wait_for_state(scheduled, 'succeeded').attempts == 1
+        assert wait_for_state(scheduled, 'succeeded', timeout=10).attempts == 1
+        assert huey.storage.schedule_size() == 0
     finally:
-        starting.join()
         runner.stop()
 
 

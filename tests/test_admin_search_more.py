@@ -10,7 +10,9 @@ import pytest
 
 from collab.admin import tab_counts
 from collab.jobs import args_index
+from collab.db import database
 from collab.jobs.models import Job
+from collab.schema import create_schema
 from tests.support import sign_up
 
 ANN = '01a23000-aaaa-7bbb-8ccc-000000000001'
@@ -81,6 +83,30 @@ def test_a_prefix_under_8_characters_is_not_an_id_search(app, search, indexed):
 
 # ---------------------------------------------------------------- error text
 
+def job_indexes():
+    return {index.name for index in database.get_indexes('job')}
+
+
+def test_an_existing_sqlite_database_gets_the_error_text_index_on_upgrade(app, search):
+    record('j-before', state='failed', error='quokka overflow')
+    database.execute_sql('DROP INDEX job_error_text')   # as a database from before it
+    database.execute_sql('CREATE INDEX job_error_set ON job (seq) WHERE error IS NOT NULL')
+    create_schema()                                     # what every start runs
+    assert 'job_error_text' in job_indexes() and 'job_error_set' not in job_indexes()
+    plan = database.execute_sql(
+        'EXPLAIN QUERY PLAN ' + Job.select().where(Job.error.is_null(False) & Job.error.contains('x'))
+        .order_by(Job.seq.desc()).sql()[0], ['%x%']).fetchall()
+    assert 'job_error_text' in str(plan)
+    assert search('quokka') == ['j-before']
+
+
+def test_each_database_has_its_own_error_index(app, db_backend):
+    if db_backend == 'sqlite':
+        assert 'job_error_text' in job_indexes() and 'job_error_set' not in job_indexes()
+    else:   # an error of 2,000 characters may not fit a PostgreSQL index row
+        assert 'job_error_set' in job_indexes() and 'job_error_text' not in job_indexes()
+
+
 def test_error_text_finds_the_failed_jobs_that_say_it(app, search, indexed):
     record('j-refused', 'https://example.com/hook', state='failed',
            error='ConnectionRefusedError: [Errno 111] Connection refused')
@@ -136,7 +162,7 @@ def test_tab_counts_follow_the_time_range_and_the_task(app, db_backend, client, 
 
 
 def test_counts_past_the_cap_say_at_least(app, db_backend, client, admin, counts, monkeypatch):
-    monkeypatch.setattr(tab_counts, 'COUNT_CAP', 3)    # instead of 10,000 rows
+    monkeypatch.setattr(tab_counts, 'COUNT_CAP', 3)    # instead of 100 rows
     for n in range(5):
         record(f'j-{n}', 'match', state='failed')
     found = counts(q='match')
@@ -155,3 +181,27 @@ def test_a_bad_filter_on_the_counts_is_a_clear_error(client, admin):
 def tab_number(page, tab):
     return int(re.search(rf'data-tab="{tab}"[^>]*>[^<]*<span class="count">([\d,]+)', page)
                .group(1).replace(',', ''))
+
+
+@pytest.mark.parametrize('state', ['', 'failed', 'succeeded'])
+def test_a_search_pages_first_page_is_the_lists_whether_or_not_the_counts_held_it(
+        app, db_backend, client, admin, search, monkeypatch, state):
+    """The page reads its first page from the rows its counts found when they hold it
+    whole (every tab here but Succeeded: one of its jobs is among the rows counted,
+    the others are older); either way it shows what the list finds, with the same
+    next page."""
+    from collab.admin import views
+    monkeypatch.setattr(tab_counts, 'COUNT_CAP', 5)
+    monkeypatch.setattr(views, 'PAGE_SIZE', 2)
+    for n in range(3):
+        record(f's-{n}', 'paged', state='succeeded')
+    for n in range(6):
+        record(f'f-{n}', 'paged', state='failed')
+    record('s-new', 'paged', state='succeeded')
+    listed = search('paged', state=state, limit=2) if state else search('paged', limit=2)
+    page = client.get('/admin/jobs', query_string={'q': 'paged', 'state': state},
+                      headers=admin).get_data(as_text=True)
+    shown = re.findall(r'href="/admin/jobs/([sf]-(?:\d|new))"', page)
+    assert list(dict.fromkeys(shown)) == listed
+    older = re.search(r'cursor=(\d+)[^"]*" rel="next"', page)
+    assert older and int(older.group(1)) == Job.get(Job.job_id == listed[-1]).seq

@@ -135,7 +135,7 @@ def test_300_sockets_and_40_slow_clients_while_the_api_answers(tmp_path):
         _, tokens = seed_users(server.data_dir, server.env['SECRET_KEY'], 301)
         reader = tokens.pop()
         crowd = CrowdProcess(server.port, tokens, 40, tmp_path / 'tokens.json')
-        assert crowd.ready == {'ready': 300, 'refused': {}}
+        assert (crowd.ready['ready'], crowd.ready['greeted'], crowd.ready['refused']) == (300, 300, {})
 
         deadline = time.monotonic() + 6      # slow clients come and go meanwhile
         answered = 0

@@ -74,9 +74,11 @@ def test_jobs_a_job_enqueues_are_accepted_only_with_its_effect(app, consumer):
 
 
 def test_a_pipeline_goes_on_from_the_recorded_result(app, consumer):
-    head, tail = huey.enqueue(add_once.s(1, 2).then(add, 10))
+    pipeline = add_once.s(1, 2).then(add, 10)
     # The head ran and committed, and its consumer died before it enqueued the tail.
-    JobEffect.create(job_id=head.id, result=huey.serializer.serialize(3))
+    # Recorded before the enqueue: the running consumer would otherwise run the head first.
+    JobEffect.create(job_id=pipeline.id, result=huey.serializer.serialize(3))
+    head, tail = huey.enqueue(pipeline)
     wait_for_state(tail.id, 'succeeded')
     assert tail.get() == 13
     assert calls['add_once'] == []

@@ -181,3 +181,16 @@ def test_deleting_a_jobs_record_deletes_its_logs(client, admin, consumer):
     response = client.delete(f'/admin/api/jobs/{job_id}', headers=admin)
     assert response.status_code == 200
     assert JobLogChunk.select().where(JobLogChunk.job_id == job_id).count() == 0
+
+
+def test_record_times_stored_as_seconds_or_as_iso_text_read_back_alike(app):
+    """Rows store each record's time as Unix seconds; rows written as ISO 8601
+    text (before that) read back the same."""
+    started = utcnow()
+    JobLogChunk.create(job_id='j' * 32, attempt_started=started,
+                       records='[[1796151242.6651,"INFO","a","new"]]')
+    JobLogChunk.create(job_id='j' * 32, attempt_started=started,
+                       records='[["2026-12-01T18:54:02.665Z","INFO","a","old"]]')
+    logs = job_logs.logs_by_attempt('j' * 32)[started]
+    assert [(r['at'], r['message']) for r in logs] == [('2026-12-01T18:54:02.665Z', 'new'),
+                                                       ('2026-12-01T18:54:02.665Z', 'old')]

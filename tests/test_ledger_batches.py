@@ -3,6 +3,7 @@
 when each event comes in a batch of its own. On SQLite and PostgreSQL."""
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +12,7 @@ from collab.db import database
 from collab.fields import utcnow
 from collab.jobs.instance import huey
 from collab.jobs.ledger.batch import write_batch
-from collab.jobs.ledger.events import Finished, Run, Stored
+from collab.jobs.ledger.events import Finished, Run, Scheduled, Stored
 from collab.jobs.models import FAILED, RETRYING, SUCCEEDED, Job, JobAttempt
 from tests.sample_tasks import calls, flaky_now, succeed
 from tests.support import wait_for_state
@@ -86,6 +87,28 @@ def test_a_run_recorded_before_its_store_keeps_the_message_to_run_it_again(app):
     task = huey.deserialize_task(data)
     write([Run(task, task.retries, utcnow(), 'consumer-1')])
     assert bytes(record(task).message) == data
+
+
+@pytest.mark.parametrize('arrival', ['one batch', 'a batch each'])
+def test_a_store_reported_after_the_retrys_schedule_keeps_the_retrys_message(app, arrival):
+    """The thread that stored a job may report it after a worker ran it, failed and
+    put its retry in the schedule: the row keeps the message the schedule holds."""
+    task = flaky_now.s('late-store', 1)
+    huey.serialize_task(task)
+    stored = stored_event(task)
+    retry = huey.deserialize_task(task.signed_message)   # the worker's copy, from the queue
+    ran = [Run(retry, retry.retries, utcnow(), 'consumer-1'),
+           Finished(retry.id, RETRYING, utcnow(), 2.5, 'error', 'boom')]
+    retry.retries -= 1
+    retry.eta = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1)
+    huey.serialize_task(retry)
+    batches = [ran + [Scheduled(retry, utcnow(), retry.retries, retry.eta), stored]]
+    for batch in (batches if arrival == 'one batch' else [[event] for event in batches[0]]):
+        write(batch)
+    row = record(task)
+    assert (row.state, row.attempts) == (RETRYING, 1)
+    assert bytes(row.message) == retry.signed_message != task.signed_message
+    assert row.scheduled_for == retry.eta
 
 
 def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attempt(app):

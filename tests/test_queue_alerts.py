@@ -29,11 +29,11 @@ def alerts(webhook, name):
 
 
 def wait_for_alerts(webhook, name, count, timeout=40):
-    """The alerts of `name`, once there are `count`; then a few more rounds of
-    checks in every process, to see that no repeat follows."""
+    """The alerts of `name`, once there are `count`; then another round of checks
+    in every process, to see that no repeat follows."""
     wait_until(lambda: len(alerts(webhook, name)) >= count, timeout=timeout,
                message=f'{count} {name} alerts')
-    time.sleep(CHECK_SECONDS * 2 + 1)
+    time.sleep(CHECK_SECONDS + 1)
     found = alerts(webhook, name)
     assert len(found) == count, found
     return found

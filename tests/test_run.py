@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +70,13 @@ def test_run_py_serves_with_an_embedded_consumer_and_a_job_flows(live_server):
     assert job['args'][:3] == [workspace['id'], workspace['owner_id'], 'workspace.created']
     assert job['attempts'] == 1
     assert job['consumer']   # the consumer process recorded itself
+
+
+def test_the_supervisor_checks_the_database_without_loading_a_driver(live_server):
+    """It only watches its children: the database check ran in a child of its own."""
+    assert healthz(live_server)[0] == 200
+    loaded = Path(f'/proc/{live_server.process.pid}/maps').read_text()
+    assert '_sqlite3' not in loaded and 'psycopg2' not in loaded
 
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])

@@ -1,12 +1,13 @@
 """The job filter shared by the dashboard, the JSON API and the bulk actions."""
+import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from collab import validation
 from collab.db import is_sqlite
 from collab.errors import ApiError
-from collab.jobs import job_logs
+from collab.jobs import log_search
 from collab.jobs.models import (EXPIRED, FAILED, INTERRUPTED, QUEUED, RETRIED, RETRYING,
                                REVOKED, RUNNING, SCHEDULED, STATES, SUCCEEDED, Job)
 
@@ -50,8 +51,9 @@ class JobFilter:
                    until=_moment(data, 'until'),
                    tab=state if state in TAB_STATES else None)
 
-    def conditions(self):
-        """Peewee conditions for every part of the filter except the states."""
+    def conditions(self, text=True):
+        """Peewee conditions for every part of the filter except the states
+        (`text=False`: and except the search, for walks that add one of its parts)."""
         found = []
         if self.task:
             found.append(Job.task == self.task)
@@ -59,21 +61,27 @@ class JobFilter:
             found.append(Job.enqueued_at >= self.since)
         if self.until:
             found.append(Job.enqueued_at < self.until)
-        if self.q:
+        if self.q and text:
             found.append(self.text_condition())
         return found
 
     def text_condition(self):
         """The search: argument text, error text, or (8+ characters) an id prefix."""
-        condition = (Job.args.cast('text').contains(self.fragment) | self.error_condition()
-                     | self.log_condition())
+        condition = self.args_condition() | self.error_condition() | self.log_condition()
         if self.id_prefix:
             condition |= self.id_prefix_condition()
         return condition
 
+    def args_condition(self):
+        return Job.args.cast('text').contains(self.fragment)
+
     def log_condition(self):
-        """Log text: only jobs that logged have log rows (collab/jobs/job_logs.py)."""
-        return Job.job_id.in_(job_logs.matching_job_ids(self.fragment))
+        """Log text: only jobs that logged have log rows (collab/jobs/log_search.py)."""
+        return self.log_search.condition
+
+    @functools.cached_property
+    def log_search(self):   # it may ask the log index: once per filter, not per walk
+        return log_search.LogSearch(self.fragment)
 
     def error_condition(self):
         return Job.error.is_null(False) & Job.error.contains(self.q)
@@ -89,6 +97,14 @@ class JobFilter:
             return Job.job_id.startswith(self.id_prefix)
         # A range rather than LIKE (which SQLite runs case-blind): the job_id index answers it.
         return (Job.job_id >= self.id_prefix) & (Job.job_id < self.id_prefix + '\uffff')
+
+    def in_every_state(self):
+        """This filter over every state (the tab counts), sharing what its search
+        has gathered: the page's list and its counts ask the log index once."""
+        wider = replace(self, states=(), tab=None)
+        if self.q:
+            wider.log_search = self.log_search
+        return wider
 
     @property
     def narrows_counts(self):

@@ -3,7 +3,7 @@ and raises ApiError (with a 4xx) when it cannot be done."""
 import logging
 import time
 
-from collab.jobs import args_index, job_logs, progress, run_now
+from collab.jobs import args_index, log_search, progress, run_now
 from collab.admin.queries import get_job
 from collab.db import database
 from collab.errors import ApiError
@@ -91,8 +91,9 @@ def run_job_now(job_id):
                    job_id=job.job_id)
 
 
-# A job is recorded as scheduled when it is enqueued with a time; a consumer then
-# moves it from the queue to the schedule. Run now waits that long for it.
+# A job with a time goes to the queue, then a consumer takes it and puts it in the
+# schedule: while it is on its way, and until the ledger has the schedule's copy
+# of its message, run now finds it in neither and waits this long.
 SCHEDULE_ARRIVAL_SECONDS = 2
 
 
@@ -132,7 +133,7 @@ def delete_job(job_id):
         raise ApiError(409, f'a {job.state} job cannot be deleted; revoke it first', 'state')
     with database.atomic():
         JobAttempt.delete().where(JobAttempt.job_id == job.job_id).execute()
-        job_logs.delete_for([job.job_id])
+        log_search.delete_for([job.job_id])
         progress.delete_for([job.job_id])
         args_index.delete_jobs(Job.seq == job.seq)
     return Outcome(f'Deleted the record of job {job.job_id}.', job_id=job.job_id)
@@ -188,7 +189,7 @@ def _delete_batch(job_filter, states):
             return 0
         ids = [job.job_id for job in rows]
         JobAttempt.delete().where(JobAttempt.job_id.in_(ids)).execute()
-        job_logs.delete_for(ids)
+        log_search.delete_for(ids)
         progress.delete_for(ids)
         return args_index.delete_jobs(Job.seq.in_([job.seq for job in rows]))
 

@@ -8,6 +8,7 @@ from collab.jobs.counts import task_state_counts
 from collab.admin.filters import JobFilter
 from collab.errors import ApiError
 from collab.jobs.models import SUCCEEDED, DeadLetter, Job, JobAttempt
+from collab.jobs.trigram_index import newest_first
 
 MAX_LIMIT = 500
 # Every column but the signed message: lists never need it.
@@ -27,7 +28,9 @@ def list_jobs(job_filter=None, limit=50, cursor=None, fields=LIST_FIELDS):
             return exact, None
     states = job_filter.states or (None,)
     search = args_index.prepare(job_filter.fragment) if job_filter.q else None
-    counts = task_state_counts() if search is not None else {}
+    # The kept counts tell whether a task or state is small enough to scan.
+    narrowed = bool(job_filter.task or job_filter.states)
+    counts = task_state_counts() if search is not None and narrowed else {}
     # One indexed (state, seq) walk per state, merged: an IN over several
     # states would make the database sort every matching row.
     walks = [_page_query(job_filter, state, limit + 1, cursor,
@@ -39,9 +42,9 @@ def list_jobs(job_filter=None, limit=50, cursor=None, fields=LIST_FIELDS):
 
 
 def _page_query(job_filter, state, limit, cursor, search=None, fields=LIST_FIELDS):
-    conditions = job_filter.conditions()
-    if state:
-        conditions.append(Job.state == state)
+    # With the args index, each walk takes one part of the search, not the whole OR.
+    conditions = job_filter.conditions(text=search is None)
+    in_state = [Job.state == state] if state else []
 
     def scan(conditions, limit, cursor):
         query = Job.select(*fields)
@@ -52,11 +55,12 @@ def _page_query(job_filter, state, limit, cursor, search=None, fields=LIST_FIELD
         return list(query.order_by(Job.seq.desc()).limit(limit))
 
     if search is None:
-        return scan(conditions, limit, cursor)
+        return scan([*conditions, *in_state], limit, cursor)
     # The args index finds argument text only; error text and id prefixes have walks of their own.
-    walks = [args_index.newest(search, fields, conditions, limit, cursor),
-             *text_search.other_walks(job_filter, scan, conditions, limit, cursor)]
-    return text_search.newest_first(walks, limit)
+    walks = [args_index.newest(search, fields,
+                               [*conditions, *in_state, job_filter.args_condition()], limit, cursor),
+             *text_search.other_walks(job_filter, scan, fields, conditions, state, limit, cursor)]
+    return newest_first(walks, limit)
 
 
 def _few_jobs(counts, task, state):

@@ -10,7 +10,7 @@ from collab.jobs.counts import state_counts, task_names
 from collab.admin.filters import TABS, JobFilter
 from collab.jobs.control import periodic_tasks as schedule_tasks
 from collab.admin.filters import SUB_TABS, TAB_OF
-from collab.admin.tab_counts import tab_counts
+from collab.admin.tab_counts import first_page, tab_counts
 from collab.admin.bulk_buttons import bulk_buttons
 from collab.jobs.models import FAILED
 from collab.auth import admin_required
@@ -55,8 +55,9 @@ def index():
 def jobs():
     job_filter = JobFilter.from_mapping(request.args)
     cursor = v.int_arg('cursor', None, 0, 2**62)
-    rows, next_cursor = queries.list_jobs(job_filter, PAGE_SIZE, cursor)
     counts = tab_counts(job_filter)
+    page = first_page(job_filter, counts, PAGE_SIZE) if cursor is None else None
+    rows, next_cursor = page or queries.list_jobs(job_filter, PAGE_SIZE, cursor)
     bulk = bulk_buttons(job_filter, counts, state_counts().get(FAILED, 0))
     return _render('admin/jobs.html', 'admin/_jobs_live.html',
                    jobs=progress.attach_to([j.to_dict() for j in rows]),

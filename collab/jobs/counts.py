@@ -8,7 +8,7 @@ database that already has jobs counts them once.
 from peewee import AutoField, CharField, CompositeKey, IntegerField, fn
 
 from collab.models import BaseModel
-from collab.db import database, is_sqlite
+from collab.db import create_missing, database, is_sqlite
 
 
 class JobStateCount(BaseModel):
@@ -82,7 +82,7 @@ FOLD_DELTAS = """
 def install():
     """Create the count tables and triggers if missing (collab.schema calls it)."""
     with database.atomic():
-        database.create_tables(COUNT_MODELS, safe=True)
+        create_missing(COUNT_MODELS)
         missing = _missing_triggers()
         if not missing:
             return

@@ -9,8 +9,9 @@ where they were cut; the ledger writer stores what the buffer holds with its
 next batch (a LogsEmitted event, put once while the buffer has records), never
 one write per record.
 
-Stored in `joblogchunk`, one row per attempt and batch; read back, searched and
-deleted with the job (`logs_by_attempt`, `matching_job_ids`, `delete_for`).
+Stored in `joblogchunk`, one row per attempt and batch, read back with
+`logs_by_attempt`; searched and deleted with the job through
+collab/jobs/log_search.py.
 """
 import json
 import logging
@@ -54,12 +55,10 @@ class AttemptLog:
         return tell
 
     def take(self):
-        """The records buffered so far, their times made ISO 8601 (the writer's
-        side: off the task's thread)."""
+        """The records buffered so far (their times as Unix seconds: made ISO 8601
+        when read, not for every record written)."""
         with self.lock:
             records, self.pending, self.queued = self.pending, [], False
-        for record in records:
-            record[0] = iso(datetime.fromtimestamp(record[0], timezone.utc))
         return records
 
 
@@ -125,10 +124,14 @@ def _engine_chatter(record):
 
 
 def _as_row(record):
-    try:
-        message = record.getMessage()
-    except Exception:   # a bad format string in the task's call: keep what it gave
-        message = f'{record.msg!r} {record.args!r}'
+    # A formatter of a handler before this one (the process's own log) has made the
+    # message already: Formatter.format stores getMessage() as record.message.
+    message = record.__dict__.get('message')
+    if message is None:
+        try:
+            message = record.getMessage()
+        except Exception:   # a bad format string in the task's call: keep what it gave
+            message = f'{record.msg!r} {record.args!r}'
     if record.exc_info:
         message = f'{message}\n{_formatter.formatException(record.exc_info)}'
     return [record.created, record.levelname, record.name, message]
@@ -178,17 +181,11 @@ def logs_by_attempt(job_id):
               .where(JobLogChunk.job_id == job_id).order_by(JobLogChunk.id))
     for chunk in chunks:
         found.setdefault(chunk.attempt_started, []).extend(
-            {'at': at, 'level': level, 'logger': logger, 'message': message}
+            {'at': _iso(at), 'level': level, 'logger': logger, 'message': message}
             for at, level, logger, message in json.loads(chunk.records))
     return found
 
 
-def matching_job_ids(fragment):
-    """A subquery: the ids of jobs whose logs contain `fragment` (as stored in JSON)."""
-    return (JobLogChunk.select(JobLogChunk.job_id)
-            .where(JobLogChunk.records.contains(fragment)))
-
-
-def delete_for(job_ids):
-    """Delete the logs of the jobs in `job_ids` (a list or a subquery)."""
-    return JobLogChunk.delete().where(JobLogChunk.job_id.in_(job_ids)).execute()
+def _iso(at):
+    """A stored record's time (Unix seconds; ISO 8601 in rows of older versions) as ISO 8601."""
+    return iso(datetime.fromtimestamp(at, timezone.utc)) if isinstance(at, (int, float)) else at

@@ -82,7 +82,8 @@ Job.add_index(Job.index(Job.parent_id, where=Job.parent_id.is_null(False), name=
 Job.add_index(Job.index(Job.pipeline_id, where=Job.pipeline_id.is_null(False),
                         name='job_pipeline_set'))
 Job.add_index(Job.index(Job.group_id, where=Job.group_id.is_null(False), name='job_group_set'))
-# The search over error text walks only the jobs that have one, newest first.
+# The search over error text walks only the jobs that have one, newest first
+# (on SQLite an index that holds the text too replaces it: collab.schema).
 Job.add_index(Job.index(Job.seq, where=Job.error.is_null(False), name='job_error_set'))
 
 

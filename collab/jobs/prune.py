@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from peewee import fn
 
-from collab.jobs import args_index, job_logs, progress
+from collab.jobs import args_index, log_search, progress
 from collab.fields import utcnow
 from collab.jobs.models import FAILED, DeadLetter, Job, JobAttempt, JobEffect
 from collab.transactions import writing
@@ -51,7 +51,7 @@ def _delete_jobs(condition):
 def _delete_chunk_of_jobs(chosen):
     # Their logs and progress first, while their rows still say which they are.
     job_ids = Job.select(Job.job_id).where(chosen)
-    job_logs.delete_for(job_ids)
+    log_search.delete_for(job_ids)
     progress.delete_for(job_ids)
     return args_index.delete_jobs(chosen)
 

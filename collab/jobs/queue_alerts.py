@@ -14,7 +14,7 @@ import time
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, fn
 
 from collab.background import BackgroundThread
-from collab.db import close_connection, database
+from collab.db import close_connection, create_missing
 from collab.fields import utcnow
 from collab.jobs.alerts import post_alert
 from collab.jobs.models import QUEUED, ConsumerProcess, Job, live_consumers
@@ -39,7 +39,7 @@ class AlertState(BaseModel):
 
 def install():
     """Create the table if missing (collab.schema calls it)."""
-    database.create_tables([AlertState], safe=True)
+    create_missing([AlertState])
 
 
 def oldest_wait_seconds(now=None):

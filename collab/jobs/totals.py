@@ -13,7 +13,7 @@ time, or its scheduled time (a delayed job, a retry with a delay) if later.
 """
 from peewee import AutoField, CharField, CompositeKey, FloatField, IntegerField
 
-from collab.db import database, is_sqlite
+from collab.db import create_missing, database, is_sqlite
 from collab.jobs.models import FINAL_STATES
 from collab.models import BaseModel
 from collab.transactions import writing
@@ -152,7 +152,7 @@ def install():
     """Create the tables and triggers if missing (collab.schema calls it). The
     totals count from then on: jobs finished before are not in them."""
     with database.atomic():
-        database.create_tables(TOTAL_MODELS, safe=True)
+        create_missing(TOTAL_MODELS)
         missing = _missing_triggers()
         if not missing:
             return

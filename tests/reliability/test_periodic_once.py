@@ -6,7 +6,7 @@ from tests.support import wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(330),
               pytest.mark.env(TASK_MODULES='tests.sample_tasks')]
 
-SLOTS = 3
+SLOTS = 2
 
 
 def test_three_consumers_run_a_periodic_task_once_per_slot(app, settings, workers, worker_env):

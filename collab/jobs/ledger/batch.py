@@ -20,8 +20,13 @@ def write_batch(db, events):
     with db.atomic():
         # The driver's cursor directly: this loop runs for every job event.
         cursor = db.cursor()
+        logs = []
         for event in fold(events):
-            WRITERS[type(event)](cursor, statements, event)
+            if type(event) is LogsEmitted:
+                logs.append(event)
+            else:
+                WRITERS[type(event)](cursor, statements, event)
+        _write_logs(cursor, statements, logs)
 
 
 def fold(events):
@@ -144,11 +149,12 @@ def _write_dead_letter(cursor, statements, event):
                       consumer=event.consumer)
 
 
-def _write_logs(cursor, statements, event):
-    records = event.take()
-    if records:
-        cursor.execute(statements['log_chunk'], (event.job_id, event.attempt.started_at,
-                                                 _LOG_JSON.encode(records)))
+def _write_logs(cursor, statements, events):
+    """The log records of the batch's attempts, a row each, in one statement."""
+    rows = [(event.job_id, event.attempt.started_at, _LOG_JSON.encode(records))
+            for event in events if (records := event.take())]
+    if rows:
+        cursor.executemany(statements['log_chunk'], rows)
 
 
 def _write_progress(cursor, statements, event):
@@ -171,7 +177,6 @@ WRITERS = {
     Recovered: _write_recovered,
     Duplicate: _write_duplicate,
     DeadLetterReceived: _write_dead_letter,
-    LogsEmitted: _write_logs,
     ProgressReported: _write_progress,
 }
 

@@ -12,9 +12,17 @@ IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
             'parent_id', 'pipeline_id', 'group_id', 'group_kind')
 
 # On conflict, a job stored again (a retry, or its store reported after its run):
-# the new message, links only where the row has none yet, and the earlier
-# enqueue time (a run written first, by another process, put its start there).
-RESTORED = """message = excluded.message, scheduled_for = excluded.scheduled_for,
+# the new message, unless the row knows of runs made after it; links only where
+# the row has none yet; and the earlier enqueue time (a run written first, by
+# another process, put its start there).
+# A message's max_attempts is its retries left + 1, so the row's first one minus it
+# is how many runs came before that message. A first store reported after its run,
+# its retry's schedule already recorded, must not bring the first message back:
+# the schedule holds the retry's (run now finds a waiting job by it).
+MESSAGE_IS_NEWER = 'job.attempts <= job.max_attempts - excluded.max_attempts'
+RESTORED = f"""message = CASE WHEN {MESSAGE_IS_NEWER} THEN excluded.message ELSE job.message END,
+            scheduled_for = CASE WHEN {MESSAGE_IS_NEWER} THEN excluded.scheduled_for
+                                 ELSE job.scheduled_for END,
             enqueued_at = CASE WHEN excluded.enqueued_at < job.enqueued_at
                                THEN excluded.enqueued_at ELSE job.enqueued_at END,
             parent_id = COALESCE(job.parent_id, excluded.parent_id),
