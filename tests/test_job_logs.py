@@ -71,6 +71,16 @@ def test_logs_are_kept_when_another_huey_of_the_process_was_attached_first(consu
     assert other is not None   # kept alive until here: served along with the app's
 
 
+def test_messages_with_quotes_newlines_non_ascii_and_a_lone_surrogate_read_back_whole(
+        client, admin, consumer):
+    word = 'naïve "quoted" back\\slash\ttab\nnew line 日本 \U0001f600 \udc80'
+    job_id = run(chatty(word))
+
+    logs = detail(client, admin, job_id)['attempts_log'][0]['logs']
+    assert logs[0]['message'] == f'starting with {word}'
+    assert job_logs.logs_by_attempt(job_id).popitem()[1][0]['message'] == f'starting with {word}'
+
+
 def test_logs_are_written_with_the_ledgers_batches_not_one_row_per_record(consumer):
     job_id = run(verbose(200, width=10))
     chunks = JobLogChunk.select().where(JobLogChunk.job_id == job_id).count()
