@@ -67,8 +67,8 @@ def run(ctx):
                       'each in a fresh process), median over repetitions; CPU per job: '
                       'the process\'s user + system time over the timed part',
                       'periodic tasks off in both; log index catch-up: the search index\'s '
-                      'periodic catch-up over the on-run\'s records, timed after it (work '
-                      'for search, done in one batch off the job path)'],
+                      'periodic catch-up over the on-run\'s records, timed after it (work the '
+                      'housekeeping does in the background, for search)'],
             'rows': rows, 'checks': checks}
 
 
