@@ -37,13 +37,25 @@ def test_an_enqueue_wakes_a_sleeping_worker_at_once():
     assert sleeper.woken_after < 1.0
 
 
+def notify_while_polling(signal):
+    """Notify while a poller is inside its wait: the test holds the signal's lock
+    (a re-entrant one, so notify takes it too), which a poller whose POLL_SECONDS
+    ran out needs before it stops counting as polling. Returns the poller."""
+    while True:   # a poller may have come and gone before the test looked: another
+        poller = waiting(signal, poll=True)
+        while poller.is_alive():
+            with signal._cond:
+                if signal._polling:
+                    signal.notify()
+                    return poller
+            time.sleep(0.0005)
+
+
 def test_while_a_worker_polls_an_enqueue_wakes_no_one():
     signal = WakeSignal()
     signal.capacity = 2
     sleeper = waiting(signal)
-    poller = waiting(signal, poll=True)
-    time.sleep(0.001)
-    signal.notify()   # the poller looks again within POLL_SECONDS: no wake-up
+    poller = notify_while_polling(signal)   # it looks again within POLL_SECONDS: no wake-up
     poller.join(2)
     assert poller.woken_after < 0.5
     time.sleep(0.05)

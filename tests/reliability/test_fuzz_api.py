@@ -14,6 +14,8 @@ from tests.support.world import World
 
 TARGETS = {'api': 3000, 'admin_and_pages': 2200, 'postgres': 1500}   # 6,700 requests in all
 MAX_ID = 2**63 - 1
+# A few thousand requests each: over a minute on a busy machine, past the default timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 FIELDS = ['email', 'name', 'password', 'title', 'content', 'body', 'push', 'state', 'task',
           'q', 'since', 'until', 'limit', 'cursor', 'file', 'csrf_token', 'id']
