@@ -110,6 +110,7 @@ def test_bench_logcapture_smoke(tmp_path):
         cost = rows[(f'{backend} capture cost', 'throughput lost')]
         assert cost['median'] == pytest.approx((1 - on['median'] / off['median']) * 100)
         assert rows[(f'{backend} capture on', 'CPU per job')]['median'] > 0
+        assert rows[(f'{backend} log index catch-up', 'time per job')]['median'] > 0
     checks = {c['name']: c for c in figure['checks']}
     assert set(checks) == {'redis log capture cost', 'sqlite log capture cost'}
     assert all(c['target'] == '≤ 5 %' for c in checks.values())
