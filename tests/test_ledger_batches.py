@@ -111,6 +111,28 @@ def test_a_store_reported_after_the_retrys_schedule_keeps_the_retrys_message(app
     assert row.scheduled_for == retry.eta
 
 
+@pytest.mark.parametrize('arrival', ['one batch', 'a batch each'])
+def test_a_store_reported_after_the_consumer_scheduled_it_keeps_the_schedules_message(
+        app, arrival):
+    """A job enqueued with a time: the consumer (another process, its own writer)
+    may record the schedule's copy of the message before the enqueuing process
+    records the queue's. The row keeps the schedule's: run now finds the job by it.
+    The copies differ: the consumer gives the task its TASK_TIMEOUT first."""
+    task = succeed.s('later')
+    task.eta = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=1)
+    huey.serialize_task(task)
+    stored = stored_event(task)
+    in_schedule = huey.deserialize_task(task.signed_message)   # the consumer's copy
+    in_schedule.timeout = 300
+    huey.serialize_task(in_schedule)
+    scheduled = Scheduled(in_schedule, utcnow(), in_schedule.retries, in_schedule.eta)
+    for batch in ([[scheduled, stored]] if arrival == 'one batch' else [[scheduled], [stored]]):
+        write(batch)
+    row = record(task)
+    assert row.state == 'scheduled' and row.scheduled_for == task.eta
+    assert bytes(row.message) == in_schedule.signed_message != task.signed_message
+
+
 def test_a_job_still_running_at_the_end_of_a_batch_is_running_with_an_open_attempt(app):
     task = succeed.s(4)
     write(events(task))

@@ -18,8 +18,11 @@ IDENTITY = ('job_id', 'task', 'args', 'message', 'max_attempts', 'enqueued_at',
 # A message's max_attempts is its retries left + 1, so the row's first one minus it
 # is how many runs came before that message. A first store reported after its run,
 # its retry's schedule already recorded, must not bring the first message back:
-# the schedule holds the retry's (run now finds a waiting job by it).
-MESSAGE_IS_NEWER = 'job.attempts <= job.max_attempts - excluded.max_attempts'
+# the schedule holds the retry's (run now finds a waiting job by it). Nor may the
+# store of a job with a time, reported after a consumer put it in the schedule:
+# the schedule's copy differs (the consumer gave the task its TASK_TIMEOUT).
+MESSAGE_IS_NEWER = ("job.attempts <= job.max_attempts - excluded.max_attempts"
+                    " AND NOT (job.state = 'scheduled' AND excluded.state = 'scheduled')")
 RESTORED = f"""message = CASE WHEN {MESSAGE_IS_NEWER} THEN excluded.message ELSE job.message END,
             scheduled_for = CASE WHEN {MESSAGE_IS_NEWER} THEN excluded.scheduled_for
                                  ELSE job.scheduled_for END,
