@@ -52,9 +52,6 @@ class Raw:
     def settle(self):
         pass
 
-    def log_rows(self):
-        return None
-
 
 class Full:
     def __init__(self, cfg, data_dir):
@@ -78,6 +75,7 @@ class Full:
         self.runner = ConsumerRunner(self.settings, embedded=True, workers=WORKERS,
                                      periodic=cfg.get('periodic', True))
         self.outbox = cfg['variant'] == 'full-outbox'
+        self.log_handler = None   # the per-job log handler, once figure 1d looks for it
         if self.outbox:
             from collab.transactions import writing
             from collab.jobs import outbox
@@ -103,7 +101,7 @@ class Full:
 
     def index_logs(self):
         """Seconds to bring the log search index up to date: the periodic catch-up's
-        work for the records of the run, which figure 1d reports apart."""
+        work for the records of the run, which figure 1d reports apart from the blocks."""
         from collab.db import database
         from collab.jobs import log_search
         began = time.perf_counter()
@@ -111,12 +109,22 @@ class Full:
             log_search.INDEX.catch_up()
         return time.perf_counter() - began
 
-    def log_rows(self):
-        """How many per-job log rows the ledger holds (figure 1d checks capture ran)."""
+    def jobs_with_logs(self):
+        """How many jobs have log rows (figure 1d checks that capture ran when on only)."""
         from collab.db import database
         from collab.jobs.models import JobLogChunk
         with database.connection_context():
-            return JobLogChunk.select().count()
+            return JobLogChunk.select(JobLogChunk.job_id).distinct().count()
+
+    def capture(self, on):
+        """Keep per-job logs from now on, or not: the consumer's handler (attached at
+        start, JOB_LOG_BYTES being its default) put on the root logger or taken off."""
+        import logging
+        from collab.jobs.job_logs import JobLogHandler
+        root = logging.getLogger()
+        if self.log_handler is None:
+            self.log_handler = next(h for h in root.handlers if isinstance(h, JobLogHandler))
+        (root.addHandler if on else root.removeHandler)(self.log_handler)
 
 
 def configure_logging(path):
@@ -163,14 +171,40 @@ def throughput(app, cfg):
     cpu_us = (time.process_time() - cpu_began) / n * 1e6
     per_task = {name: round((seconds - threads_began.get(name, 0)) / n * 1e6, 1)
                 for name, seconds in thread_cpu().items()}
-    # After the CPU figures: the log index's catch-up is reported apart, not in them.
-    index_s = app.index_logs() if cfg.get('index_logs') else None
     return {'tasks': n, 'enqueue_s': enqueued - began, 'run_s': ran - began,
             'settled_s': settled - began, 'rate': n / (settled - began),
             'enqueue_rate': n / (enqueued - began), 'cpu_us_per_task': cpu_us,
-            'thread_cpu_us_per_task': {name: us for name, us in per_task.items() if us},
-            'log_rows': app.log_rows(),
-            'log_index_us_per_task': index_s / n * 1e6 if index_s is not None else None}
+            'thread_cpu_us_per_task': {name: us for name, us in per_task.items() if us}}
+
+
+def alternating(app, cfg):
+    """Blocks of `block` jobs, capture on and off in turn (on, off, off, on, ...: each
+    pair of blocks has one of each, and neither always goes first), after one block
+    with capture on to warm up. Per block: jobs/s until its jobs ran and the ledger
+    wrote them, and CPU per job. The blocks of a pair are seconds apart: the drift
+    of a shared machine's speed, which between separate runs is larger than the
+    effect, hits both."""
+    block, pairs = cfg['block'], cfg['pairs']
+    done, blocks = 0, []
+    for k in range(-1, 2 * pairs):
+        on = k < 0 or k % 4 in (0, 3)
+        app.capture(on)
+        cpu_began, threads_began, began = time.process_time(), thread_cpu(), time.perf_counter()
+        for i in range(done, done + block):
+            app.enqueue(i)
+        done += block
+        wait_done(done, timeout=300)
+        app.settle()
+        if k >= 0:
+            threads = thread_cpu()
+            blocks.append({'capture': on, 'rate': block / (time.perf_counter() - began),
+                           'cpu_us_per_task': (time.process_time() - cpu_began) / block * 1e6,
+                           'thread_cpu_us_per_task': {
+                               name: (seconds - threads_began.get(name, 0)) / block * 1e6
+                               for name, seconds in threads.items()}})
+    return {'tasks': done, 'blocks': blocks, 'jobs_with_logs': app.jobs_with_logs(),
+            'jobs_with_capture': block * (pairs + 1),
+            'log_index_us_per_task': app.index_logs() / (block * (pairs + 1)) * 1e6}
 
 
 def idle(app, cfg):
@@ -212,7 +246,7 @@ def load(app, cfg):
             'max_ms': max(latencies)}
 
 
-MODES = {'throughput': throughput, 'idle': idle, 'load': load}
+MODES = {'throughput': throughput, 'alternating': alternating, 'idle': idle, 'load': load}
 
 
 def main(cfg):

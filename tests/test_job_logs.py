@@ -9,11 +9,15 @@ from datetime import timedelta
 
 import pytest
 
+from collab.db import database
 from collab.fields import utcnow
 from collab.jobs import job_logs
 from collab.jobs.engine import CollabHuey
 from collab.jobs.instance import huey
 from collab.jobs.job_logs import JobLogHandler
+from collab.jobs.ledger import sql
+from collab.jobs.ledger.batch import write_batch
+from collab.jobs.ledger.events import LogsEmitted
 from collab.jobs.models import Job, JobLogChunk
 from collab.jobs.prune import prune_jobs
 from tests.job_log_tasks import chatty, verbose
@@ -193,14 +197,31 @@ def test_deleting_a_jobs_record_deletes_its_logs(client, admin, consumer):
     assert JobLogChunk.select().where(JobLogChunk.job_id == job_id).count() == 0
 
 
-def test_record_times_stored_as_seconds_or_as_iso_text_read_back_alike(app):
-    """Rows store each record's time as Unix seconds; rows written as ISO 8601
-    text (before that) read back the same."""
+def test_record_times_stored_as_milliseconds_seconds_or_iso_text_read_back_alike(app):
+    """Rows store each record's time as Unix milliseconds; rows of older versions,
+    as Unix seconds or as ISO 8601 text, read back the same."""
     started = utcnow()
-    JobLogChunk.create(job_id='j' * 32, attempt_started=started,
-                       records='[[1796151242.6651,"INFO","a","new"]]')
-    JobLogChunk.create(job_id='j' * 32, attempt_started=started,
-                       records='[["2026-12-01T18:54:02.665Z","INFO","a","old"]]')
+    for at in ('1796151242665', '1796151242.6651', '"2026-12-01T18:54:02.665Z"'):
+        JobLogChunk.create(job_id='j' * 32, attempt_started=started,
+                           records=f'[[{at},"INFO","a","line"]]')
     logs = job_logs.logs_by_attempt('j' * 32)[started]
-    assert [(r['at'], r['message']) for r in logs] == [('2026-12-01T18:54:02.665Z', 'new'),
-                                                       ('2026-12-01T18:54:02.665Z', 'old')]
+    assert [r['at'] for r in logs] == ['2026-12-01T18:54:02.665Z'] * 3
+
+
+def test_a_batch_with_more_log_rows_than_one_statement_holds_writes_every_row(app):
+    """The writer puts a batch's log rows in statements of LOG_ROWS_PER_INSERT rows:
+    a batch of more attempts than that keeps every record, each with its attempt."""
+    count = sql.LOG_ROWS_PER_INSERT * 2 + 1
+    started = utcnow()
+    events = []
+    for k in range(count):
+        attempt = job_logs.AttemptLog(f'{k:032d}', started, 65536)
+        attempt.add(1796151242.665, 'INFO', 'a', f'line {k}')
+        events.append(LogsEmitted(attempt.job_id, attempt))
+    write_batch(database.obj, events)
+
+    assert JobLogChunk.select().count() == count
+    for k in (0, sql.LOG_ROWS_PER_INSERT, count - 1):
+        logs = job_logs.logs_by_attempt(f'{k:032d}')[started]
+        assert [(r['at'], r['message']) for r in logs] == [('2026-12-01T18:54:02.665Z',
+                                                            f'line {k}')]

@@ -52,6 +52,8 @@ class JobTask:
     signed_message = None     # the message as stored: the ledger keeps it, to run the job again
     enqueued_at = None        # when the job was accepted (an outbox row's time, or the call)
     run_started = None        # time.monotonic() when the run began: its duration
+    run_started_at = None     # ... and the time then: the attempt's key, its logs filed under it
+    attempt_log = None        # the attempt's log records not yet written (collab.jobs.job_logs)
     duplicate_delivery = False  # its effect had already committed: acknowledged, not run
     recorded_result = None      # ... and this is what it returned
     # The task's writes and the record that it took effect commit together

@@ -15,9 +15,8 @@ collab/jobs/log_search.py.
 """
 import json
 import logging
-import threading
 import weakref
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from collab.fields import iso
 from collab.jobs.ledger.events import LogsEmitted
@@ -25,18 +24,21 @@ from collab.jobs.models import JobLogChunk
 
 MARKER_LOGGER = 'collab.jobs'
 _formatter = logging.Formatter()
-_json_string = json.encoder.encode_basestring_ascii   # ASCII: a lone surrogate stays storable
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class AttemptLog:
-    """The records of one attempt not yet written, and how many bytes it has logged."""
-    __slots__ = ('job_id', 'started_at', 'limit', 'size', 'cut', 'queued', 'pending', 'lock')
+    """The records of one attempt not yet written, and how many bytes it has logged.
+
+    Only the attempt's worker thread adds and only the ledger writer takes, with
+    no lock: `list.append`, a slice and `del` of a slice are each atomic, and a
+    record added while the writer takes goes after the part it takes."""
+    __slots__ = ('job_id', 'started_at', 'limit', 'size', 'cut', 'queued', 'pending')
 
     def __init__(self, job_id, started_at, limit):
         self.job_id, self.started_at, self.limit = job_id, started_at, limit
         self.size, self.cut, self.queued = 0, False, False
         self.pending = []
-        self.lock = threading.Lock()
 
     def add(self, created, level, logger, message):
         """Buffer a record; True when the writer must be told (the buffer was not
@@ -48,17 +50,22 @@ class AttemptLog:
             message = (f'[log cut: this attempt logged more than {self.limit} bytes; '
                        f'later records were dropped]')
         self.size += size
-        encoded = _record_json(created, level, logger, message)
-        with self.lock:
-            self.pending.append(encoded)
-            tell, self.queued = not self.queued, True
-        return tell
+        # A tuple of an int and strings: the garbage collector stops tracking it the
+        # first time it meets it. The time in whole milliseconds, as the API gives it:
+        # an int is a fraction of a float's work to write as JSON.
+        self.pending.append((int(created * 1000), level, logger, message))
+        if self.queued:
+            return False
+        self.queued = True
+        return True
 
     def take(self):
-        """The records buffered so far, each a JSON list (its time as Unix seconds:
-        made ISO 8601 when read, not for every record written)."""
-        with self.lock:
-            records, self.pending, self.queued = self.pending, [], False
+        """The records buffered so far, as (created, level, logger, message), the time as
+        Unix milliseconds (made ISO 8601 when read, not for every record written)."""
+        self.queued = False   # before taking: a record added after this tells the writer again
+        count = len(self.pending)
+        records = self.pending[:count]
+        del self.pending[:count]
         return records
 
 
@@ -81,23 +88,22 @@ class JobLogHandler(logging.Handler):
         return tuple(ref for ref in self.hueys if ref() not in (None, huey))
 
     def handle(self, record):
-        # Not Handler.handle: no handler-wide lock; each attempt's buffer has its own.
-        if record.levelno < logging.INFO:
+        # Not Handler.handle: no handler-wide lock. Every record in the process passes
+        # here: the usual answer, "no job on this thread", comes first.
+        if record.levelno < logging.INFO:   # called from elsewhere than a logger
             return False
         huey, task = self._running()
-        if task is None:
+        if task is None or _engine_chatter(record):
             return False
-        started = getattr(task, 'run_started_at', None)
-        ledger = huey.ledger
-        if started is None or ledger is None or _engine_chatter(record):
-            return False
-        attempt = getattr(task, 'attempt_log', None)
+        attempt, started = task.attempt_log, task.run_started_at
         if attempt is None or attempt.started_at is not started:
+            if started is None or huey.ledger is None:
+                return False
             attempt = task.attempt_log = AttemptLog(task.id, started, self._limit(huey))
         if attempt.cut:   # past JOB_LOG_BYTES: the rest is dropped, at once
             return False
         if attempt.add(record.created, record.levelname, record.name, _message(record)):
-            ledger.writer.put(LogsEmitted(task.id, attempt))
+            huey.ledger.writer.put(LogsEmitted(task.id, attempt))
         return True
 
     def emit(self, record):   # handle() does the work
@@ -135,14 +141,6 @@ def _message(record):
     if record.exc_info:
         message = f'{message}\n{_formatter.formatException(record.exc_info)}'
     return message
-
-
-def _record_json(created, level, logger, message):
-    """[created, level, logger, message] as JSON text, made on the worker's thread.
-    Text, not a list: a string is no work for the garbage collector (lists held
-    until the writer's next batch made it run six times as often), and the
-    string encoder alone costs a fraction of json.dumps."""
-    return f'[{created!r},{_json_string(level)},{_json_string(logger)},{_json_string(message)}]'
 
 
 def attach(huey):
@@ -195,5 +193,8 @@ def logs_by_attempt(job_id):
 
 
 def _iso(at):
-    """A stored record's time (Unix seconds; ISO 8601 in rows of older versions) as ISO 8601."""
-    return iso(datetime.fromtimestamp(at, timezone.utc)) if isinstance(at, (int, float)) else at
+    """A stored record's time as ISO 8601: Unix milliseconds; in rows of older versions,
+    Unix seconds (a float) or ISO 8601 already."""
+    if isinstance(at, int):
+        return iso(EPOCH + timedelta(milliseconds=at))
+    return iso(datetime.fromtimestamp(at, timezone.utc)) if isinstance(at, float) else at

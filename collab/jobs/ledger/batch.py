@@ -4,6 +4,8 @@ Each statement is an upsert that only moves a job forward (collab.jobs.ledger.sq
 so events written by different processes may arrive in either order.
 """
 
+import json
+
 from collab.jobs.ledger import sql
 from collab.jobs.ledger.events import (DeadLetterReceived, Duplicate, Finished, LogsEmitted,
                                        ProgressReported, Recovered, Run, Scheduled, Skipped, Stored,
@@ -25,7 +27,7 @@ def write_batch(db, events):
                 logs.append(event)
             else:
                 WRITERS[type(event)](cursor, statements, event)
-        _write_logs(cursor, statements, logs)
+        _write_logs(cursor, logs)
 
 
 def fold(events):
@@ -148,12 +150,23 @@ def _write_dead_letter(cursor, statements, event):
                       consumer=event.consumer)
 
 
-def _write_logs(cursor, statements, events):
-    """The log records of the batch's attempts, a row each, in one statement."""
-    rows = [(event.job_id, event.attempt.started_at, f'[{",".join(records)}]')
+def _write_logs(cursor, events):
+    """The log records of the batch's attempts, a row each, in few statements."""
+    rows = [(event.job_id, event.attempt.started_at, records_json(records))
             for event in events if (records := event.take())]
-    if rows:
-        cursor.executemany(statements['log_chunk'], rows)
+    for start in range(0, len(rows), sql.LOG_ROWS_PER_INSERT):
+        part = rows[start:start + sql.LOG_ROWS_PER_INSERT]
+        cursor.execute(sql.log_rows_insert(len(part)), [value for row in part for value in row])
+
+
+def records_json(records):
+    """An attempt's log records as stored: a JSON list of [at, level, logger, message],
+    ASCII (a lone surrogate in a message stays storable)."""
+    return _LOG_ENCODER.encode(records)
+
+
+# Made once: json.dumps with any option builds an encoder per call.
+_LOG_ENCODER = json.JSONEncoder(separators=(',', ':'), check_circular=False)
 
 
 def _write_progress(cursor, statements, event):

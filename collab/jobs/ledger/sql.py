@@ -135,9 +135,7 @@ SQL = {
         UPDATE jobattempt SET finished_at = {p}, outcome = {p}, error = {p}, traceback = {p}
         WHERE id = (SELECT MAX(a.id) FROM jobattempt a
                     WHERE a.job_id = {p} AND a.finished_at IS NULL)""",
-    # A running attempt's log records (collab/jobs/job_logs.py) and a job's progress.
-    'log_chunk': """
-        INSERT INTO joblogchunk (job_id, attempt_started, records) VALUES ({p}, {p}, {p})""",
+    # A job's progress (collab/jobs/progress.py).
     'progress': """
         INSERT INTO jobprogress (job_id, done, total, note, updated_at)
         VALUES ({p}, {p}, {p}, {p}, {p})
@@ -156,3 +154,21 @@ def _statements_for(param):
 def statements():
     """The statements with the bound database's placeholder."""
     return _statements_for(database.param)
+
+
+# Rows of log records (collab/jobs/job_logs.py) per statement: 3 parameters each,
+# within SQLite's smallest limit of 999 a statement.
+LOG_ROWS_PER_INSERT = 300
+
+
+def log_rows_insert(count):
+    """An INSERT of `count` rows of log records: one statement for a batch's rows, not
+    one a row (each statement's run lets go of the interpreter's lock and takes it back)."""
+    return _log_rows_insert(count, database.param)
+
+
+@functools.lru_cache(maxsize=64)
+def _log_rows_insert(count, param):
+    row = f'({param}, {param}, {param})'
+    return ('INSERT INTO joblogchunk (job_id, attempt_started, records) VALUES '
+            + ', '.join([row] * count))
