@@ -1,7 +1,7 @@
 """One variant in its own process: a producer and a 4-thread consumer, then one measurement.
 
     python -m bench.variant '{"variant": "raw"|"full"|"full-outbox", "backend": "redis"|"sqlite",
-                              "mode": "throughput"|"idle"|"load", ...}'
+                              "mode": "throughput"|"alternating"|"idle"|"load", ...}'
 
 Variants:
   raw          plain RedisHuey / SqliteHuey, default serializer, stock Consumer with the
@@ -195,13 +195,14 @@ def alternating(app, cfg):
         done += block
         wait_done(done, timeout=300)
         app.settle()
+        seconds = time.perf_counter() - began
         if k >= 0:
             threads = thread_cpu()
-            blocks.append({'capture': on, 'rate': block / (time.perf_counter() - began),
+            blocks.append({'capture': on, 'rate': block / seconds,
                            'cpu_us_per_task': (time.process_time() - cpu_began) / block * 1e6,
                            'thread_cpu_us_per_task': {
-                               name: (seconds - threads_began.get(name, 0)) / block * 1e6
-                               for name, seconds in threads.items()}})
+                               name: (cpu - threads_began.get(name, 0)) / block * 1e6
+                               for name, cpu in threads.items()}})
     return {'tasks': done, 'blocks': blocks, 'jobs_with_logs': app.jobs_with_logs(),
             'jobs_with_capture': block * (pairs + 1),
             'log_index_us_per_task': app.index_logs() / (block * (pairs + 1)) * 1e6}
