@@ -93,15 +93,29 @@ def close_all(code, reason):
 
 
 class Connection:
-    """One socket; sends and closes from any thread are serialized."""
+    """One socket; sends and closes from any thread are serialized. It is reachable
+    (registered for broadcasts) before it is greeted, so that nothing sent to its
+    user while it opens is lost; what comes before the greeting is held and sent
+    right after it: the greeting is always the first frame."""
 
     def __init__(self, ws):
         self.ws = ws
         self._lock = threading.Lock()
+        self._held = []   # frames sent before the greeting; None once greeted
+
+    def greet(self, text):
+        with self._lock:
+            self.ws.send(text)
+            held, self._held = self._held, None
+            for frame in held:
+                self.ws.send(frame)
 
     def send(self, text):
         with self._lock:
-            self.ws.send(text)
+            if self._held is not None:
+                self._held.append(text)
+            else:
+                self.ws.send(text)
 
     def close(self, code, reason):
         with self._lock:
@@ -137,7 +151,7 @@ class SocketSession:
             self.online_users.touch(self.user_id)
             if first:
                 self.announce(online=True)
-            self.connection.send(json.dumps({'type': 'hello', 'user_id': self.user_id}))
+            self.connection.greet(json.dumps({'type': 'hello', 'user_id': self.user_id}))
             self.receive_loop()
         finally:
             watcher.forget(self.connection)

@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import websocket
 
 import tasks
+from collab import broadcast
 from collab.db import close_connection, database
 from collab.jobs.instance import huey
 from collab.models import User
@@ -69,6 +71,34 @@ def test_sockets_per_user_and_in_all_are_capped_with_a_429(server, team):
     wait_until(lambda: upgrade(server.port, bob)[0] == 101, timeout=5,
                message='the freed slot to be taken')
     for ws in held:
+        ws.close()
+
+
+def test_the_greeting_is_a_sockets_first_frame_while_frames_for_its_user_flow(server, team):
+    """A socket is reachable before it is greeted (nothing sent to the user while it
+    opens is lost), but what is sent to it meanwhile goes out after the greeting."""
+    ann = team.user_id(team.ann)
+    stop = threading.Event()
+
+    def flood():   # as the live dashboard's frames reach an administrator's sockets
+        while not stop.is_set():
+            broadcast.registry.deliver([ann], json.dumps({'type': 'jobs'}))
+            time.sleep(0.0005)
+
+    flooding = threading.Thread(target=flood)
+    flooding.start()
+    try:
+        sockets = [websocket.create_connection(
+            server.url.replace('http://', 'ws://') + f'/ws?token={bearer_token(team.ann)}',
+            timeout=10, suppress_origin=True) for _ in range(8)]
+        firsts = [json.loads(ws.recv())['type'] for ws in sockets]
+    finally:
+        stop.set()
+        flooding.join()
+    assert firsts == ['hello'] * 8
+    broadcast.registry.deliver([ann], json.dumps({'type': 'done'}))
+    assert all(set(frame_types_until(ws, 'done')) <= {'jobs', 'done'} for ws in sockets)
+    for ws in sockets:
         ws.close()
 
 
