@@ -189,7 +189,7 @@ def alternating(app, cfg):
     for k in range(-1, 2 * pairs):
         on = k < 0 or k % 4 in (0, 3)
         app.capture(on)
-        cpu_began, threads_began, began = time.process_time(), thread_cpu(), time.perf_counter()
+        cpu_began, began = time.process_time(), time.perf_counter()
         for i in range(done, done + block):
             app.enqueue(i)
         done += block
@@ -197,12 +197,8 @@ def alternating(app, cfg):
         app.settle()
         seconds = time.perf_counter() - began
         if k >= 0:
-            threads = thread_cpu()
             blocks.append({'capture': on, 'rate': block / seconds,
-                           'cpu_us_per_task': (time.process_time() - cpu_began) / block * 1e6,
-                           'thread_cpu_us_per_task': {
-                               name: (cpu - threads_began.get(name, 0)) / block * 1e6
-                               for name, cpu in threads.items()}})
+                           'cpu_us_per_task': (time.process_time() - cpu_began) / block * 1e6})
     return {'tasks': done, 'blocks': blocks, 'jobs_with_logs': app.jobs_with_logs(),
             'jobs_with_capture': block * (pairs + 1),
             'log_index_us_per_task': app.index_logs() / (block * (pairs + 1)) * 1e6}

@@ -152,14 +152,14 @@ def _write_dead_letter(cursor, statements, event):
 
 def _write_logs(cursor, events):
     """The log records of the batch's attempts, a row each, in few statements."""
-    rows = [(event.job_id, event.attempt.started_at, records_json(records))
+    rows = [(event.job_id, event.attempt.started_at, _records_json(records))
             for event in events if (records := event.take())]
     for start in range(0, len(rows), sql.LOG_ROWS_PER_INSERT):
         part = rows[start:start + sql.LOG_ROWS_PER_INSERT]
         cursor.execute(sql.log_rows_insert(len(part)), [value for row in part for value in row])
 
 
-def records_json(records):
+def _records_json(records):
     """An attempt's log records as stored: a JSON list of [at, level, logger, message],
     ASCII (a lone surrogate in a message stays storable)."""
     return _LOG_ENCODER.encode(records)
